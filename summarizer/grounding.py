@@ -1,0 +1,313 @@
+"""Grounding: every item cites real sentences, every actor reference resolves, every quote is verbatim.
+
+The model cites sentence numbers; this module checks them against the `Article` and turns them into spans with
+character offsets. Quotes are compared after normalising whitespace and quote characters only: there is no
+fuzzy acceptance, so "will not fall" never passes for "will fall".
+
+The article reaches the validators through `validation_article()` (a contextvar) rather than instructor's
+`context=`, because instructor renders every message as a Jinja template when given a context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import ValidationInfo
+
+from summarizer.actors import name_key
+from summarizer.article import Article
+from summarizer.schema import (
+    ARTICLE_VOICE,
+    ActorDraft,
+    ArticleMeta,
+    ArticleSummary,
+    Claim,
+    ClaimDraft,
+    Evidence,
+    Extraction,
+    ItemDraft,
+    ItemsDraft,
+    Prediction,
+    PredictionDraft,
+    Provenance,
+    SentenceSpan,
+    Span,
+    Warning,
+    WarningDraft,
+)
+from summarizer.schema import Actor as ActorOut
+from summarizer.timeframes import resolve_timeframe
+
+if TYPE_CHECKING:
+    pass
+
+_ARTICLE: ContextVar[Article | None] = ContextVar("summarizer_article", default=None)
+_ACTORS: ContextVar[Sequence[ActorDraft] | None] = ContextVar("summarizer_actors", default=None)
+
+_QUOTE_CHARS = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"',
+                              "‘": "'", "’": "'", "‚": "'", "‛": "'", "`": "'"})
+_WS = re.compile(r"\s+")
+_VOICE_WORDS = {ARTICLE_VOICE, "", "none", "null", "narrator", "the article", "author", "reporter"}
+
+D = TypeVar("D", Extraction, ItemsDraft)
+
+
+@contextmanager
+def validation_article(article: Article, actors: Sequence[ActorDraft] | None = None) -> Iterator[None]:
+    """Make `article` (and pass-one actors) visible to the draft validators in this context."""
+    token_a = _ARTICLE.set(article)
+    token_b = _ACTORS.set(actors)
+    try:
+        yield
+    finally:
+        _ARTICLE.reset(token_a)
+        _ACTORS.reset(token_b)
+
+
+def _context(info: ValidationInfo | None) -> tuple[Article | None, Sequence[ActorDraft] | None]:
+    ctx: Any = info.context if info is not None else None
+    if isinstance(ctx, dict) and isinstance(ctx.get("article"), Article):
+        return ctx["article"], ctx.get("actors")
+    return _ARTICLE.get(), _ACTORS.get()
+
+
+# --------------------------------------------------------------------------- verbatim matching
+
+
+def normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """Collapse whitespace and unify quote characters; return the new text and, per char, its origin offset."""
+    out: list[str] = []
+    origin: list[int] = []
+    in_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if not in_space and out:
+                out.append(" ")
+                origin.append(i)
+            in_space = True
+            continue
+        in_space = False
+        out.append(ch.translate(_QUOTE_CHARS))
+        origin.append(i)
+    if out and out[-1] == " ":
+        out.pop()
+        origin.pop()
+    return "".join(out), origin
+
+
+def normalise(text: str) -> str:
+    """The comparison form of a quote: whitespace and quote characters only."""
+    return _WS.sub(" ", text.translate(_QUOTE_CHARS)).strip()
+
+
+def find_verbatim(text: str, quote: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    """Offsets of `quote` inside `text[start:end]`, comparing normalised forms; None if absent."""
+    end = len(text) if end is None else end
+    needle = normalise(quote)
+    if not needle:
+        return None
+    hay, origin = normalise_with_map(text[start:end])
+    pos = hay.find(needle)
+    if pos < 0:
+        return None
+    return start + origin[pos], start + origin[pos + len(needle) - 1] + 1
+
+
+# --------------------------------------------------------------------------- actors
+
+
+def merge_actor_drafts(actors: Sequence[ActorDraft]) -> tuple[list[ActorDraft], dict[str, str]]:
+    """Merge actors that are the same by id, canonical name or alias; return them and an id remap."""
+    merged: list[ActorDraft] = []
+    by_key: dict[str, ActorDraft] = {}
+    remap: dict[str, str] = {}
+    for actor in actors:
+        keys = [name_key(actor.name), *(name_key(a) for a in actor.aliases)]
+        keys = [k for k in keys if k]
+        target = next((by_key[k] for k in keys if k in by_key), None)
+        if target is None:
+            target = next((m for m in merged if m.id == actor.id), None)
+        if target is None:
+            actor = actor.model_copy(update={"aliases": _unique(actor.aliases, exclude=actor.name)})
+            merged.append(actor)
+            target = actor
+        else:
+            remap[actor.id] = target.id
+            names = [*target.aliases, actor.name, *actor.aliases]
+            target.aliases = _unique(names, exclude=target.name)
+        for k in keys:
+            by_key.setdefault(k, target)
+        remap.setdefault(actor.id, target.id)
+    return merged, remap
+
+
+def _unique(names: Sequence[str], exclude: str) -> list[str]:
+    seen = {name_key(exclude)}
+    out = []
+    for n in names:
+        k = name_key(n)
+        if k and k not in seen:
+            seen.add(k)
+            out.append(n.strip())
+    return out
+
+
+def _resolve_actor(ref: str, actors: Sequence[ActorDraft], remap: dict[str, str]) -> str | None | bool:
+    """An actor id for `ref`, None for the article's voice, or False if it does not resolve."""
+    raw = ref.strip()
+    if raw.lower() in _VOICE_WORDS:
+        return None
+    if raw in remap:
+        return remap[raw]
+    for a in actors:
+        if a.id.lower() == raw.lower():
+            return a.id
+    key = name_key(raw)
+    for a in actors:
+        if key and (key == name_key(a.name) or key in {name_key(x) for x in a.aliases}):
+            return a.id
+    return False
+
+
+# --------------------------------------------------------------------------- the validator
+
+
+def check_draft(draft: D, info: ValidationInfo | None = None) -> D:
+    """Validate a draft against its article; raise one ValueError listing every problem and how to fix it."""
+    article, context_actors = _context(info)
+    if article is None:
+        return draft  # no article in context: structural validation only (e.g. `summarizer schema`)
+    if isinstance(draft, Extraction):
+        draft.actors, remap = merge_actor_drafts(draft.actors)
+        actors: Sequence[ActorDraft] = draft.actors
+    else:
+        actors = context_actors or ()
+        remap = {a.id: a.id for a in actors}
+    problems: list[str] = []
+    n_max = len(article.sentences)
+    ids = ", ".join(f"{a.id} ({a.name})" for a in actors) or "none yet"
+    for field, items in (("claims", draft.claims), ("predictions", draft.predictions),
+                         ("warnings", draft.warnings)):
+        for i, item in enumerate(items):
+            where = f"{field}[{i}]"
+            resolved = _resolve_actor(item.actor, actors, remap)
+            if resolved is False:
+                problems.append(
+                    f'{where}.actor "{item.actor}" is not an actor id. Use one of: {ids}, or "{ARTICLE_VOICE}"'
+                    + (" — or add the missing actor to `actors`." if isinstance(draft, Extraction) else ".")
+                )
+            else:
+                item.actor = resolved if isinstance(resolved, str) else ARTICLE_VOICE
+            bad = [n for n in item.sentences if not 1 <= n <= n_max]
+            if bad:
+                problems.append(
+                    f"{where}.sentences cites {', '.join(map(str, bad))}, which do not exist: "
+                    f"the article has sentences 1–{n_max}. Cite only numbers shown in [brackets]."
+                )
+                continue
+            item.sentences = sorted(set(item.sentences))
+            if not item.statement.strip():
+                problems.append(f"{where}.statement is empty: state the item in one sentence.")
+            if item.quote is not None and not item.quote.strip():
+                item.quote = None
+            if item.quote is not None and _quote_span(article, item) is None:
+                cited = ", ".join(map(str, item.sentences))
+                problems.append(
+                    f'{where}.quote "{item.quote}" is not an exact copy of words in sentence(s) {cited}. '
+                    "Copy the words exactly as written there, cite the sentence that contains them, or set quote to null."
+                )
+    if problems:
+        raise ValueError("The answer is not grounded in the article:\n- " + "\n- ".join(problems))
+    return draft
+
+
+def _quote_span(article: Article, item: ItemDraft) -> tuple[int, int] | None:
+    assert item.quote is not None
+    first = article.sentence(item.sentences[0])
+    last = article.sentence(item.sentences[-1])
+    return find_verbatim(article.text, item.quote, first.start, last.end)
+
+
+# --------------------------------------------------------------------------- draft → ArticleSummary
+
+
+def evidence_for(article: Article, item: ItemDraft) -> Evidence:
+    """Fill in the verbatim text and offsets of the cited sentences (and the quote, if any)."""
+    spans = []
+    for n in item.sentences:
+        s = article.sentence(n)
+        spans.append(SentenceSpan(sentence=n, start=s.start, end=s.end, text=article.text[s.start:s.end]))
+    quote = None
+    if item.quote:
+        found = _quote_span(article, item)
+        if found is not None:
+            quote = Span(start=found[0], end=found[1], text=article.text[found[0]:found[1]])
+    return Evidence(sentences=spans, quote=quote)
+
+
+def build_summary(
+    article: Article,
+    summary: str,
+    actors: Sequence[ActorDraft],
+    items: ItemsDraft | Extraction,
+    provenance: Provenance,
+) -> ArticleSummary:
+    """Assemble the user-facing summary from validated drafts."""
+    names = {a.id: a.name for a in actors}
+
+    def who(item: ItemDraft) -> tuple[str | None, str]:
+        actor_id = None if item.actor == ARTICLE_VOICE else item.actor
+        return actor_id, names.get(actor_id or "", "(article)")
+
+    claims, predictions, warnings = [], [], []
+    for i, c in enumerate(items.claims, 1):
+        aid, name = who(c)
+        claims.append(Claim(id=f"C{i}", actor_id=aid, actor=name, statement=c.statement.strip(),
+                            evidence=evidence_for(article, c)))
+    for i, p in enumerate(items.predictions, 1):
+        aid, name = who(p)
+        predictions.append(Prediction(
+            id=f"P{i}", actor_id=aid, actor=name, statement=p.statement.strip(),
+            evidence=evidence_for(article, p), timeframe_text=p.timeframe,
+            timeframe=resolve_timeframe(p.timeframe, article.date), condition=p.condition,
+            certainty=p.certainty,
+        ))
+    for i, w in enumerate(items.warnings, 1):
+        aid, name = who(w)
+        addressees = [names.get(a, a) for a in w.addressees]
+        warnings.append(Warning(
+            id=f"W{i}", actor_id=aid, actor=name, statement=w.statement.strip(),
+            evidence=evidence_for(article, w), addressees=addressees, consequence=w.consequence,
+            condition=w.condition,
+        ))
+    return ArticleSummary(
+        article=ArticleMeta(id=article.id, title=article.title, date=article.date, source=article.source,
+                            path=article.path, sentences=len(article.sentences)),
+        summary=summary.strip(),
+        actors=[ActorOut(id=a.id, name=a.name.strip(), kind=a.kind, role=a.role.strip(), aliases=a.aliases)
+                for a in actors],
+        claims=claims,
+        predictions=predictions,
+        warnings=warnings,
+        provenance=provenance,
+    )
+
+
+def verify_summary(summary: ArticleSummary, article: Article) -> list[str]:
+    """Every span must equal the article text at its offsets; returns the mismatches (empty when sound)."""
+    bad = []
+    for item in [*summary.claims, *summary.predictions, *summary.warnings]:
+        spans: list[Span] = [*item.evidence.sentences]
+        if item.evidence.quote is not None:
+            spans.append(item.evidence.quote)
+        for span in spans:
+            if article.text[span.start:span.end] != span.text:
+                bad.append(f"{item.id}: [{span.start}:{span.end}] != {span.text[:40]!r}")
+    return bad
+
+
+_ = (ClaimDraft, PredictionDraft, WarningDraft)

@@ -1,0 +1,161 @@
+"""The embedded model: Qwen2.5-Coder-1.5B-Instruct (GGUF) run in-process by llama-cpp-python.
+
+`LocalModel.create` speaks the OpenAI chat-completions shape that instructor's TOOLS mode expects, so the same
+instructor + validator + re-ask path serves it. Two choices make it fast and always parseable:
+- the forced tool's JSON Schema becomes a llama.cpp grammar (decoding cannot leave the schema), with sentence
+  numbers and actor ids narrowed to the valid values for *this* article;
+- the schema is *not* pasted into the prompt (the instructions describe the fields), which keeps the prompt
+  short, and the system message is identical for every article so llama.cpp reuses its cached prefix.
+The model is loaded once per process and serialised behind a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from openai.types.chat import ChatCompletion
+
+from summarizer.article import Article
+from summarizer.errors import ConfigurationError, ProviderError
+from summarizer.schema import ARTICLE_VOICE
+
+CTX_STEP = 1024
+MIN_CTX = 4096
+MAX_CTX = 32768
+
+
+def _threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def constrain_schema(schema: dict[str, Any], n_sentences: int | None, actor_ids: Sequence[str] | None,
+                     ) -> dict[str, Any]:
+    """Narrow `sentences` items to 1..n and `actor` to the known ids, wherever they occur in the schema."""
+    schema = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                if n_sentences and isinstance(props.get("sentences"), dict):
+                    items = props["sentences"].get("items", {})
+                    items.pop("type", None)
+                    items["enum"] = list(range(1, n_sentences + 1))
+                    props["sentences"]["items"] = items
+                if actor_ids and isinstance(props.get("actor"), dict):
+                    props["actor"] = {"enum": [*actor_ids, ARTICLE_VOICE], "description": props["actor"].get(
+                        "description", "")}
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+class LocalModel:
+    """One llama.cpp model per process, behind a lock."""
+
+    _shared: ClassVar[LocalModel | None] = None
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path, *, n_threads: int | None = None) -> None:
+        try:
+            import llama_cpp
+        except ImportError as exc:  # pragma: no cover - depends on the [local] extra
+            raise ConfigurationError('the embedded model needs the [local] extra: pip install -e ".[local]"') from exc
+        self._llama_cpp = llama_cpp
+        self.path = path
+        self.n_threads = n_threads or _threads()
+        self._lock = threading.Lock()
+        self._llm: Any = None
+        self.n_ctx = 0
+        self.load_seconds = 0.0
+
+    @classmethod
+    def shared(cls) -> LocalModel:
+        """The process-wide model, reassembled and verified on first use."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                from summarizer.model_file import ensure_model
+
+                cls._shared = cls(ensure_model())
+            return cls._shared
+
+    def _ensure_ctx(self, needed: int) -> Any:
+        if self._llm is not None and needed <= self.n_ctx:
+            return self._llm
+        n_ctx = max(MIN_CTX, -(-needed // CTX_STEP) * CTX_STEP)
+        if n_ctx > MAX_CTX:
+            raise ProviderError(f"the prompt needs {needed} tokens of context; the embedded model allows {MAX_CTX}")
+        started = time.perf_counter()
+        self._llm = None  # free the old context before allocating a bigger one
+        self._llm = self._llama_cpp.Llama(
+            model_path=str(self.path), n_ctx=n_ctx, n_threads=self.n_threads, n_threads_batch=self.n_threads,
+            n_batch=512, verbose=False, seed=0,
+        )
+        self.n_ctx = n_ctx
+        self.load_seconds += time.perf_counter() - started
+        return self._llm
+
+    def tokenize(self, text: str) -> int:
+        """Prompt-token count with the model's own tokenizer."""
+        with self._lock:
+            llm = self._ensure_ctx(MIN_CTX)
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def create(self, *, messages: list[dict[str, Any]], model: str = "", tools: list[dict[str, Any]] | None = None,
+               tool_choice: Any = None, max_tokens: int = 2048, temperature: float = 0.0,
+               article: Article | None = None, actor_ids: Sequence[str] | None = None,
+               response_format: Any = None, **_ignored: Any) -> ChatCompletion:
+        """An OpenAI-shaped chat completion; a forced tool is decoded under its (narrowed) schema grammar."""
+        tool = (tools or [None])[0]
+        grammar = None
+        schema = None
+        if tool is not None:
+            schema = constrain_schema(tool["function"]["parameters"],
+                                      len(article.sentences) if article else None, actor_ids)
+        elif isinstance(response_format, dict) and response_format.get("schema"):
+            schema = response_format["schema"]
+        with self._lock:
+            prompt_chars = sum(len(str(m.get("content") or "")) for m in messages)
+            llm = self._ensure_ctx(prompt_chars // 2 + max_tokens)
+            n_prompt = self._count_prompt(llm, messages)
+            llm = self._ensure_ctx(n_prompt + max_tokens)
+            if schema is not None:
+                grammar = self._llama_cpp.LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+            raw = llm.create_chat_completion(messages=messages, grammar=grammar, max_tokens=max_tokens,
+                                             temperature=temperature, seed=0)
+        text = raw["choices"][0]["message"].get("content") or ""
+        finish = raw["choices"][0].get("finish_reason") or "stop"
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if tool is not None:
+            message = {"role": "assistant", "content": None, "tool_calls": [{
+                "id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
+                "function": {"name": tool["function"]["name"], "arguments": text}}]}
+            finish = "length" if finish == "length" else "tool_calls"
+        return ChatCompletion.model_validate({
+            "id": raw.get("id") or f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
+            "created": int(time.time()), "model": model or self.path.stem,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "usage": raw.get("usage"),
+        })
+
+    def _count_prompt(self, llm: Any, messages: list[dict[str, Any]]) -> int:
+        text = "".join(f"<|im_start|>{m['role']}\n{m.get('content') or ''}<|im_end|>\n" for m in messages)
+        return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) + 8
+
+    async def acreate(self, **kwargs: Any) -> ChatCompletion:
+        """Run `create` in a worker thread so the event loop stays responsive."""
+        return await asyncio.to_thread(self.create, **kwargs)

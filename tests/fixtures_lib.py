@@ -1,0 +1,45 @@
+"""Helpers for tests: fixture articles and their recorded or authored model answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from loopback import RecordedRequest, Reply
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLES = ROOT / "fixtures" / "articles"
+RESPONSES = ROOT / "fixtures" / "responses"
+SEED = ARTICLES / "zelensky-north-korea.txt"
+SHARED = ROOT.parent / "shared"
+
+
+def answer(name: str, step: str = "extract") -> dict[str, Any]:
+    """The tool-call arguments stored for article `name` (file stem) and step."""
+    data = json.loads((RESPONSES / f"{name}.{step}.json").read_text(encoding="utf-8"))
+    return data["arguments"]  # type: ignore[no-any-return]
+
+
+def by_article(answers: dict[str, dict[str, Any]]) -> Any:
+    """A loopback responder that answers each request with the stored answer whose marker is in the prompt."""
+
+    def respond(request: RecordedRequest) -> Reply:
+        prompt = request.prompt_text
+        for marker, arguments in answers.items():
+            if marker in prompt:
+                return Reply.tool_call(arguments)
+        return Reply.error(400, body={"error": {"message": "no fixture for this article", "type": "test"}})
+
+    return respond
+
+
+def minimal_answer(sentence: int = 1, actor: str = "article") -> dict[str, Any]:
+    """A small valid extraction for any article (authored)."""
+    return {
+        "summary": "A short neutral summary.",
+        "actors": [],
+        "claims": [{"actor": actor, "sentences": [sentence], "statement": "Something was stated.", "quote": None}],
+        "predictions": [],
+        "warnings": [],
+    }

@@ -1,0 +1,403 @@
+"""Readers: every input format, encoding and failure becomes an Article or an InputError naming the file."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from summarizer.article import Article
+from summarizer.errors import InputError
+from summarizer.readers import (
+    InputLineError,
+    Skipped,
+    discover,
+    iter_file,
+    read_article,
+    read_articles,
+)
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "articles"
+SEED = FIXTURES / "zelensky-north-korea.txt"
+WIKINEWS = sorted(p for p in FIXTURES.glob("*.txt") if p != SEED)
+SHARED = Path(__file__).parents[2] / "shared"
+HTML_PAGES = SHARED / "corpus" / "html"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not checked out next to the repo")
+
+BODY = "Kyiv accused Moscow of escalation. Officials said more troops were coming."
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def only_error(path: Path, **kwargs: int) -> InputError:
+    """The single InputError iter_file yields for a file that cannot be read at all."""
+    results = list(iter_file(path, **kwargs))
+    assert len(results) == 1 and isinstance(results[0], InputError), results
+    assert str(path) in str(results[0])
+    assert results[0].path == str(path)
+    return results[0]
+
+
+# --- plain text, front matter, inline date header ---------------------------------------------------
+
+
+def test_seed_inline_date_header_becomes_metadata() -> None:
+    assert SEED.read_bytes().startswith(b" date 2024-11-01 Ukrainian President")
+    article = read_article(SEED)
+    assert article.date == datetime.date(2024, 11, 1)
+    assert "date 2024" not in article.text
+    assert article.text.startswith("Ukrainian President Volodymyr Zelensky on Thursday")
+    assert article.sentences[0].text.startswith("Ukrainian President")
+    assert article.title is None
+    assert article.path == str(SEED)
+    assert len(article.sentences) == 37
+    for sentence in article.sentences:
+        assert article.text[sentence.start : sentence.end] == sentence.text
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "date 2024-11-01 ",
+        "\ufeff  Date: 2024-11-01 ",
+        "DATE=2024-11-01\n\n",
+        "date:2024-11-01\n",
+        "date 2024-11-1 ",
+    ],
+)
+def test_inline_date_header_variants(tmp_path: Path, header: str) -> None:
+    article = read_article(write(tmp_path, "a.txt", header + BODY))
+    assert article.date == datetime.date(2024, 11, 1)
+    assert article.text == BODY
+
+
+def test_invalid_inline_date_is_refused(tmp_path: Path) -> None:
+    error = only_error(write(tmp_path, "a.txt", "date 2024-13-45 " + BODY))
+    assert "2024-13-45" in str(error) and "YYYY-MM-DD" in str(error)
+
+
+def test_text_without_header_is_kept_whole(tmp_path: Path) -> None:
+    article = read_article(write(tmp_path, "a.txt", "Update: " + BODY))
+    assert article.text == "Update: " + BODY
+    assert article.date is None
+
+
+@pytest.mark.parametrize("path", WIKINEWS, ids=lambda p: p.name)
+def test_wikinews_front_matter(path: Path) -> None:
+    raw = path.read_text(encoding="utf-8")
+    article = read_article(path)
+    front = raw.split("---\n")[1]
+    title = next(line[len("title: ") :] for line in front.splitlines() if line.startswith("title: "))
+    assert article.title == title
+    assert article.source is not None and article.source.startswith("https://en.wikinews.org/wiki/")
+    assert f"date: {article.date}" in front
+    assert article.text.startswith(title + "\n")  # the body keeps its repeated title line
+    assert "license:" not in article.text and not article.text.startswith("---")
+
+
+def test_wikinews_body_keeps_its_date_line() -> None:
+    article = read_article(FIXTURES / "afghan.txt")
+    assert article.date == datetime.date(2017, 7, 18)
+    assert article.sentences[1].text == "Friday, July 21, 2017"
+
+
+def test_front_matter_keys(tmp_path: Path) -> None:
+    front = "---\nTitle: Headline\ndate: '2024-02-03T10:00:00Z'\nurl: https://example.org/a\n"
+    front += "author: [Ann Lee, Bo Chan, ann lee]\nlicense: CC0\ntags: [x]\n---\n"
+    article = read_article(write(tmp_path, "a.md", front + BODY))
+    assert article.title == "Headline"
+    assert article.date == datetime.date(2024, 2, 3)
+    assert article.source == "https://example.org/a"
+    assert article.byline == "Ann Lee, Bo Chan"
+    assert article.text == BODY
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("---\ntitle: T\n  - nested: [x\n---\n", "front matter is not valid YAML (line 3)"),
+        ("---\n- a list\n---\n", "front matter must be YAML keys"),
+        ("---\ndate: yesterday\n---\n", "front matter date 'yesterday' is not a date"),
+        ("---\ntitle: {a: 1}\n---\n", "front matter field 'title' must be text"),
+    ],
+)
+def test_bad_front_matter(tmp_path: Path, front: str, message: str) -> None:
+    assert message in str(only_error(write(tmp_path, "a.md", front + BODY)))
+
+
+def test_front_matter_that_is_not_quite_yaml_is_read_literally(tmp_path: Path) -> None:
+    front = (
+        "---\ntitle: Reports: 'streamlined' asylum process\ndate: 2023-02-23\nsource: 'https://e.org'\n---\n"
+    )
+    article = read_article(write(tmp_path, "a.md", front + BODY))
+    assert article.title == "Reports: 'streamlined' asylum process"
+    assert article.date == datetime.date(2023, 2, 23)
+    assert article.source == "https://e.org"
+
+
+def test_unclosed_fence_is_body_text(tmp_path: Path) -> None:
+    assert read_article(write(tmp_path, "a.md", "---\n" + BODY)).text == "---\n" + BODY
+
+
+def test_front_matter_without_body(tmp_path: Path) -> None:
+    assert "article is empty" in str(only_error(write(tmp_path, "a.md", "---\ntitle: T\n---\n\n")))
+
+
+# --- JSON and JSONL ---------------------------------------------------------------------------------
+
+
+def test_json_object(tmp_path: Path) -> None:
+    data = {"text": BODY, "title": "T", "date": "2024-11-01", "url": "https://e.org", "byline": "Ann"}
+    article = read_article(write(tmp_path, "a.json", json.dumps(data)))
+    assert (article.text, article.title, article.date, article.source, article.byline) == (
+        BODY,
+        "T",
+        datetime.date(2024, 11, 1),
+        "https://e.org",
+        "Ann",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"title": "T"}', 'has no "text" field'),
+        ('{"text": 5}', '"text" field must be a string'),
+        ('{"text": "  "}', '"text" field is empty'),
+        (
+            '{"text": "x",}',
+            "invalid JSON: Expecting property name enclosed in double quotes at line 1 column",
+        ),
+        ('{\n"text": "x"\n', "invalid JSON: Expecting ',' delimiter at line 3 column 1"),
+        ('[{"text": "x"}]', "found an array; put one article per line in a .jsonl file"),
+        ('"just text"', "found a string"),
+        ('{"text": "x", "date": "soon"}', "JSON date 'soon' is not a date"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_bad_json(tmp_path: Path, content: str, message: str) -> None:
+    assert message in str(only_error(write(tmp_path, "a.json", content)))
+
+
+def test_jsonl_yields_good_articles_and_line_errors(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"text": "First article. It is short."}),
+        '{"text": "broken',
+        json.dumps({"text": "Second article.", "author": "Bo"}),
+        "",
+        json.dumps({"title": "no text"}),
+    ]
+    path = write(tmp_path, "batch.jsonl", "\n".join(lines) + "\n")
+    results = list(iter_file(path))
+    assert [type(r).__name__ for r in results] == ["Article", "InputLineError", "Article", "InputLineError"]
+    first, broken, second, missing = results
+    assert isinstance(first, Article) and first.path == f"{path}:1"
+    assert isinstance(second, Article) and second.byline == "Bo" and second.path == f"{path}:3"
+    assert isinstance(broken, InputLineError) and broken.line == 2 and broken.path == str(path)
+    assert str(broken).startswith(f"{path}: line 2: invalid JSON line: Unterminated string")
+    assert isinstance(missing, InputLineError) and missing.line == 5
+    assert 'has no "text" field' in str(missing)
+    with pytest.raises(InputLineError, match="line 2"):
+        read_articles(path)
+    with pytest.raises(InputError, match="holds 2 articles"):
+        read_article(write(tmp_path, "two.jsonl", lines[0] + "\n" + lines[2]))
+
+
+def test_read_articles_reads_jsonl(tmp_path: Path) -> None:
+    path = write(tmp_path, "b.ndjson", '{"text": "One."}\r\n{"text": "Two."}\r\n')
+    assert [a.text for a in read_articles(path)] == ["One.", "Two."]
+
+
+# --- encodings, sizes, unreadable files --------------------------------------------------------------
+
+FRENCH = "Le café de la Place Saint-Michel à Zürich a rouvert. « Ça coûte très cher », déclare le patron."
+
+
+def test_latin1_is_decoded(tmp_path: Path) -> None:
+    text = " ".join([FRENCH] * 3)
+    assert read_article(write(tmp_path, "a.txt", text.encode("latin-1"))).text == text
+
+
+def test_cp1252_smart_quotes_are_decoded(tmp_path: Path) -> None:
+    text = "“It’s over,” she said — and left. The café stayed open for a long time after that."
+    assert read_article(write(tmp_path, "a.txt", text.encode("cp1252"))).text == text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-32"])
+def test_byte_order_marks_are_honoured(tmp_path: Path, encoding: str) -> None:
+    raw = ("\ufeff" if encoding == "utf-16-be" else "") + "date 2024-11-01 " + FRENCH
+    article = read_article(write(tmp_path, "a.txt", raw.encode(encoding)))
+    assert article.text == FRENCH and article.date == datetime.date(2024, 11, 1)
+
+
+def test_binary_is_refused(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256))
+    assert "binary file" in str(only_error(write(tmp_path, "image.txt", png)))
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\t\r\n", b"\xef\xbb\xbf", b"\xff\xfe"])
+def test_empty_file_is_refused(tmp_path: Path, content: bytes) -> None:
+    assert "file is empty" in str(only_error(write(tmp_path, "a.txt", content)))
+
+
+def test_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as stream:
+        stream.truncate(20_000_000)
+    error = only_error(path)
+    assert str(error) == f"{path}: file is 20.0 MB; the limit is 5 MB (--max-bytes)"
+    small = write(tmp_path, "a.txt", BODY)
+    assert str(only_error(small, max_bytes=10)).endswith(
+        f"file is {len(BODY)} bytes; the limit is 10 bytes (--max-bytes)"
+    )
+    assert read_article(small, max_bytes=len(BODY)).text == BODY
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    assert "file not found" in str(only_error(tmp_path / "nope.txt"))
+    assert "is a folder" in str(only_error(tmp_path))
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    assert "file not found" in str(only_error(tmp_path / "dangling.txt"))
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "secret.txt", BODY)
+    path.chmod(0)
+    assert "permission denied" in str(only_error(path))
+
+
+def test_read_article_raises_what_iter_file_yields(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="file not found") as caught:
+        read_article(tmp_path / "nope.txt")
+    assert caught.value.path == str(tmp_path / "nope.txt")
+
+
+# --- HTML ---------------------------------------------------------------------------------------------
+
+PAGES = {
+    "bbc-1": ["CBeebies", "Get news alerts", "Entertainment & Arts", "_sf_startpt", "bbcredirection"],
+    "cnn": ["Advertise with Us", "Fear & Greed", "Premarkets", "cnnSiteWideCurrDate", "_vrq_automate"],
+    "guardian-1": ["Back to home", "SecureDrop", "Complaints & corrections", "window.console", "@context"],
+}
+
+
+@needs_shared
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_html_page_main_text_and_title(page: str) -> None:
+    expected = json.loads((HTML_PAGES / page / "expected-metadata.json").read_text(encoding="utf-8"))
+    article = read_article(HTML_PAGES / page / "source.html")
+    assert article.title == expected["title"]
+    if expected.get("publishedTime"):
+        assert article.date == datetime.date.fromisoformat(expected["publishedTime"][:10])
+    if page != "bbc-1":
+        assert article.byline == expected["byline"]
+    assert len(article.sentences) > 15
+    for absent in PAGES[page]:
+        assert absent not in article.text, absent
+    assert "function(" not in article.text and "<" not in article.text
+
+
+def test_html_without_article_text(tmp_path: Path) -> None:
+    page = "<html><head><title>x</title><script>var a = 1;</script></head><body><nav><ul>"
+    page += '<li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul></nav></body></html>'
+    assert "no article text found in HTML" in str(only_error(write(tmp_path, "a.html", page)))
+
+
+def test_html_declared_charset(tmp_path: Path) -> None:
+    paragraphs = "".join(f"<p>{i}. {FRENCH}</p>" for i in range(5))
+    page = '<html><head><meta charset="iso-8859-1"><title>Un café à Zürich</title>'
+    page += f'<script>var t = "tracker";</script></head><body><article>{paragraphs}</article></body></html>'
+    article = read_article(write(tmp_path, "a.htm", page.encode("latin-1")))
+    assert article.title == "Un café à Zürich"
+    assert FRENCH in article.text and "tracker" not in article.text
+
+
+def test_html_without_trafilatura(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # what a missing package looks like to import
+    error = only_error(write(tmp_path, "a.html", f"<p>{BODY}</p>"))
+    assert 'pip install "summarizer[html]"' in str(error)
+
+
+# --- discover -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for name in [
+        "b.txt", "a.md", "c.json", "d.jsonl", "e.html", "f.pdf", "noext", ".hidden.txt", ".git/x.txt",
+        "README.md", "sub/z.txt", "sub/deeper/y.htm", "sub/drafts/w.txt", "sub/A.TXT",
+    ]:  # fmt: skip
+        write(tmp_path, name, BODY)
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)
+    (tmp_path / "sub" / "alias.txt").symlink_to(tmp_path / "b.txt")
+    return tmp_path
+
+
+def rel(root: Path, paths: list[Path]) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in paths]
+
+
+def test_discover_walks_sorted_and_records_skips(tree: Path) -> None:
+    files, skipped = discover([tree])
+    assert rel(tree, files) == [
+        "a.md", "b.txt", "c.json", "d.jsonl", "e.html",
+        "sub/A.TXT", "sub/deeper/y.htm", "sub/drafts/w.txt", "sub/z.txt",
+    ]  # fmt: skip
+    reasons = {s.path.relative_to(tree).as_posix(): s.reason for s in skipped}
+    assert reasons == {
+        ".git": "hidden",
+        ".hidden.txt": "hidden",
+        "README.md": "a README/LICENSE-style file, not an article",
+        "f.pdf": "unsupported file type '.pdf'",
+        "noext": "unsupported file type without a suffix",
+        "sub/alias.txt": "already listed through another path",
+        "sub/loop": "symlink loop: links back to a folder above it",
+    }
+    assert all(isinstance(s, Skipped) for s in skipped)
+
+
+def test_discover_include_exclude(tree: Path) -> None:
+    files, skipped = discover([tree], include=["**/*.txt", "*.md"], exclude=["sub/drafts", "b.*"])
+    assert rel(tree, files) == ["a.md", "sub/alias.txt", "sub/z.txt"]  # the link's own name is matched
+    reasons = {s.path.relative_to(tree).as_posix(): s.reason for s in skipped}
+    assert reasons["sub/drafts"] == "excluded by 'sub/drafts'"
+    assert reasons["b.txt"] == "excluded by 'b.*'"
+    assert reasons["c.json"] == "matches no include pattern"
+    assert reasons["sub/A.TXT"] == "matches no include pattern"  # globs are case-sensitive
+
+
+def test_discover_keeps_named_files_and_missing_ones(tree: Path) -> None:
+    named = [tree / "f.pdf", tree / "missing.txt", tree / "sub" / "deeper", tree / "sub" / "deeper" / "y.htm"]
+    files, skipped = discover(named)
+    assert rel(tree, files) == ["f.pdf", "missing.txt", "sub/deeper/y.htm"]
+    assert skipped == [Skipped(tree / "sub" / "deeper" / "y.htm", "already listed through another path")]
+    assert "file not found" in str(only_error(tree / "missing.txt"))
+
+
+def test_discover_fixtures_reads_every_article() -> None:
+    files, skipped = discover([FIXTURES])
+    assert [s.path.name for s in skipped] == ["README.md"]
+    assert len(files) == 13
+    for path in files:
+        assert all(isinstance(result, Article) for result in iter_file(path))
+
+
+@needs_shared
+def test_fixtures_are_byte_exact_copies_of_shared() -> None:
+    corpus = SHARED / "corpus"
+    assert SEED.read_bytes() == (corpus / "seed" / SEED.name).read_bytes()
+    for path in WIKINEWS:
+        assert path.read_bytes() == (corpus / "wikinews" / path.name).read_bytes()
