@@ -13,6 +13,8 @@ from summarizer.errors import (
     ValidationFailedError,
 )
 from summarizer.extract import GenerationParams, RetryPolicy, Summarizer, asummarize, summarize
+from summarizer.progress import BatchReport
+from summarizer.runner import asummarize_folder, summarize_folder
 from summarizer.schema import (
     Actor,
     ArticleSummary,
@@ -30,6 +32,7 @@ __all__ = [
     "ArticleSummary",
     "AttemptsExhaustedError",
     "BackendUnavailableError",
+    "BatchReport",
     "Claim",
     "ConfigurationError",
     "Evidence",
@@ -48,5 +51,7 @@ __all__ = [
     "ValidationFailedError",
     "Warning",
     "asummarize",
+    "asummarize_folder",
     "summarize",
+    "summarize_folder",
 ]

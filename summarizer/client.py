@@ -63,7 +63,9 @@ class Backend:
 
 def embedded_available() -> bool:
     """True when the `[local]` extra is installed (llama-cpp-python plus the model, or an override file)."""
-    if importlib.util.find_spec("llama_cpp") is None:
+    try:
+        import llama_cpp  # noqa: F401  (an import, not find_spec: a broken build must count as absent)
+    except ImportError:
         return False
     if os.environ.get("SUMMARIZER_LOCAL_MODEL"):
         return True

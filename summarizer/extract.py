@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,16 +49,31 @@ from summarizer.schema import (
     ArticleSummary,
     AttemptRecord,
     Extraction,
-    ItemsDraft,
+    ClaimsStep,
+    PredictionsStep,
+    WarningsStep,
     Provenance,
     UsageTotals,
 )
 
 M = TypeVar("M", bound=BaseModel)
+# The multi-step plan for small models: actors first, then one focused call per item kind; every step after the
+# first shares the cached prompt prefix (instructions, article, actor list) and differs only in its last line.
+STEP_PLAN: tuple[tuple[Step, type[BaseModel]], ...] = (
+    ("actors", ActorList), ("claims", ClaimsStep), ("predictions", PredictionsStep), ("warnings", WarningsStep),
+)
+# Awaited with the request's keyword arguments before each async HTTP attempt (rate limiters in batch runs).
+BeforeRequest = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@functools.cache
+def _response_model(model: type[M]) -> type[M]:
+    """Wrap once: instructor wraps a plain model in a new class per call, which defeats its schema cache."""
+    return instructor.response_schema(model)
 
 
 @dataclass(frozen=True)
@@ -222,8 +238,9 @@ def sync_transport(raw: Callable[..., Any], policy: RetryPolicy, log: AttemptLog
     return create
 
 
-def async_transport(raw: Callable[..., Awaitable[Any]], policy: RetryPolicy, log: AttemptLog) -> Callable[..., Any]:
-    """The async twin of `sync_transport`."""
+def async_transport(raw: Callable[..., Awaitable[Any]], policy: RetryPolicy, log: AttemptLog,
+                    before_request: BeforeRequest | None = None) -> Callable[..., Any]:
+    """The async twin of `sync_transport`; `before_request` is awaited before every HTTP attempt."""
 
     async def create(*args: Any, **kwargs: Any) -> Any:
         retrying = AsyncRetrying(stop=stop_after_attempt(policy.transport_retries + 1), wait=_wait(policy, log),
@@ -231,6 +248,8 @@ def async_transport(raw: Callable[..., Awaitable[Any]], policy: RetryPolicy, log
         try:
             async for attempt in retrying:
                 with attempt:
+                    if before_request is not None:
+                        await before_request(kwargs)
                     started = _now()
                     try:
                         response = await raw(*args, **kwargs)
@@ -351,7 +370,8 @@ class Summarizer:
     def _request(self, article: Article, step: Step, actors: Sequence[ActorDraft] = ()) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.backend.model,
-            "messages": build_messages(article, step, actors=actors),
+            "messages": build_messages(article, step, actors=actors,
+                                       with_example=True),
             "temperature": self.params.temperature,
             "max_tokens": self.params.max_tokens,
         }
@@ -362,27 +382,26 @@ class Summarizer:
         return kwargs
 
     def _steps(self) -> list[tuple[Step, type[BaseModel]]]:
+        """One call for capable models; focused steps sharing a cached prefix for the small embedded model."""
         if self.params.two_pass:
-            return [("actors", ActorList), ("items", ItemsDraft)]
-        return [("extract", Extraction)]
+            return [(step, _response_model(model)) for step, model in STEP_PLAN]
+        return [("extract", _response_model(Extraction))]
 
     def _finish(self, article: Article, results: list[BaseModel], log: AttemptLog, started: dt.datetime,
                 ) -> ArticleSummary:
-        if self.params.two_pass:
-            actors_list, items = results
-            assert isinstance(actors_list, ActorList) and isinstance(items, ItemsDraft)
-            actors: Sequence[ActorDraft] = actors_list.actors
-            body: ItemsDraft | Extraction = items
-        else:
-            extraction = results[0]
-            assert isinstance(extraction, Extraction)
-            actors, body = extraction.actors, extraction
+        merged: dict[str, Any] = {"summary": "", "actors": [], "claims": [], "predictions": [], "warnings": []}
+        for result in results:
+            for name in merged:
+                value = getattr(result, name, None)
+                if value:
+                    merged[name] = value
         provenance = Provenance(
             model=self.backend.model, backend=self.backend.label, mode=self.backend.mode.value,
             prompt_hash=prompt_hash(), schema_version=SCHEMA_VERSION, attempts=log.records,
             usage=UsageTotals(**log.usage.as_dict()), started_at=started, finished_at=_now(),
         )
-        return build_summary(article, body.summary, actors, body, provenance)
+        return build_summary(article, merged["summary"], merged["actors"], Extraction.model_construct(**merged),
+                             provenance)
 
     def summarize(self, source: str | Path | Article) -> ArticleSummary:
         """Summarise one article (a path, an `Article`, or raw text)."""
@@ -392,7 +411,7 @@ class Summarizer:
         results: list[BaseModel] = []
         for step, model in self._steps():
             log.step = step
-            actors = getattr(results[0], "actors", ()) if results else ()
+            actors = results[0].actors if results and isinstance(results[0], ActorList) else ()
             create = instructor.patch(create=sync_transport(self._raw_sync(), self.policy, log),
                                       mode=self.backend.mode)
             with validation_article(article, actors):
@@ -403,17 +422,18 @@ class Summarizer:
                     raise _unwrap(exc, log) from None
         return self._finish(article, results, log, started)
 
-    async def asummarize(self, source: str | Path | Article) -> ArticleSummary:
-        """The async twin of `summarize`."""
+    async def asummarize(self, source: str | Path | Article, *,
+                         before_request: BeforeRequest | None = None) -> ArticleSummary:
+        """The async twin of `summarize`; `before_request` is awaited before each HTTP attempt (rate limits)."""
         article = to_article(source)
         log = AttemptLog([self.backend.api_key or ""])
         started = _now()
         results: list[BaseModel] = []
         for step, model in self._steps():
             log.step = step
-            actors = getattr(results[0], "actors", ()) if results else ()
-            create = instructor.patch(create=async_transport(self._raw_async(), self.policy, log),
-                                      mode=self.backend.mode)
+            actors = results[0].actors if results and isinstance(results[0], ActorList) else ()
+            transport = async_transport(self._raw_async(), self.policy, log, before_request)
+            create = instructor.patch(create=transport, mode=self.backend.mode)
             with validation_article(article, actors):
                 try:
                     results.append(await create(response_model=model, max_retries=self.policy.reasks,

@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import ValidationInfo
+from pydantic import BaseModel, ValidationInfo
+from rapidfuzz import fuzz
 
 from summarizer.actors import name_key
 from summarizer.article import Article
@@ -30,7 +31,6 @@ from summarizer.schema import (
     Evidence,
     Extraction,
     ItemDraft,
-    ItemsDraft,
     Prediction,
     PredictionDraft,
     Provenance,
@@ -42,9 +42,6 @@ from summarizer.schema import (
 from summarizer.schema import Actor as ActorOut
 from summarizer.timeframes import resolve_timeframe
 
-if TYPE_CHECKING:
-    pass
-
 _ARTICLE: ContextVar[Article | None] = ContextVar("summarizer_article", default=None)
 _ACTORS: ContextVar[Sequence[ActorDraft] | None] = ContextVar("summarizer_actors", default=None)
 
@@ -53,7 +50,12 @@ _QUOTE_CHARS = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "�
 _WS = re.compile(r"\s+")
 _VOICE_WORDS = {ARTICLE_VOICE, "", "none", "null", "narrator", "the article", "author", "reporter"}
 
-D = TypeVar("D", Extraction, ItemsDraft)
+D = TypeVar("D", bound=BaseModel)
+ITEM_FIELDS = ("claims", "predictions", "warnings")
+# Re-anchoring: a statement that (nearly) copies one sentence is tied to that sentence. Partial-ratio scores
+# (0-100) compare the statement with each sentence; below ANCHOR_MIN nothing is changed.
+ANCHOR_MIN = 85
+KEEP_MIN = 60
 
 
 @contextmanager
@@ -126,6 +128,8 @@ def merge_actor_drafts(actors: Sequence[ActorDraft]) -> tuple[list[ActorDraft], 
     by_key: dict[str, ActorDraft] = {}
     remap: dict[str, str] = {}
     for actor in actors:
+        if actor.name.strip().lower() in _VOICE_WORDS:
+            continue  # the article's own voice is not an actor
         keys = [name_key(actor.name), *(name_key(a) for a in actor.aliases)]
         keys = [k for k in keys if k]
         target = next((by_key[k] for k in keys if k in by_key), None)
@@ -190,8 +194,8 @@ def check_draft(draft: D, info: ValidationInfo | None = None) -> D:
     problems: list[str] = []
     n_max = len(article.sentences)
     ids = ", ".join(f"{a.id} ({a.name})" for a in actors) or "none yet"
-    for field, items in (("claims", draft.claims), ("predictions", draft.predictions),
-                         ("warnings", draft.warnings)):
+    for field in (f for f in ITEM_FIELDS if f in type(draft).model_fields):
+        items: list[ItemDraft] = getattr(draft, field)
         for i, item in enumerate(items):
             where = f"{field}[{i}]"
             resolved = _resolve_actor(item.actor, actors, remap)
@@ -209,7 +213,7 @@ def check_draft(draft: D, info: ValidationInfo | None = None) -> D:
                     f"the article has sentences 1–{n_max}. Cite only numbers shown in [brackets]."
                 )
                 continue
-            item.sentences = sorted(set(item.sentences))
+            item.sentences = anchor_sentences(article, item.statement, sorted(set(item.sentences)))
             if not item.statement.strip():
                 problems.append(f"{where}.statement is empty: state the item in one sentence.")
             if item.quote is not None and not item.quote.strip():
@@ -220,9 +224,40 @@ def check_draft(draft: D, info: ValidationInfo | None = None) -> D:
                     f'{where}.quote "{item.quote}" is not an exact copy of words in sentence(s) {cited}. '
                     "Copy the words exactly as written there, cite the sentence that contains them, or set quote to null."
                 )
+        if not problems:
+            setattr(draft, field, _dedupe(items))
     if problems:
         raise ValueError("The answer is not grounded in the article:\n- " + "\n- ".join(problems))
     return draft
+
+
+def anchor_sentences(article: Article, statement: str, cited: list[int]) -> list[int]:
+    """Tie a statement that nearly copies one sentence to that sentence, keeping cited ones that also match.
+
+    Small models copy a sentence well but misremember its number; the copy is the better evidence. A statement
+    that copies nothing (a paraphrase) keeps the model's citations unchanged.
+    """
+    text = normalise(statement)
+    if len(text) < 20:
+        return cited
+    scores = {s.n: fuzz.partial_ratio(text, normalise(s.text)) for s in article.sentences}
+    best = max(scores, key=lambda n: scores[n])
+    if scores[best] < ANCHOR_MIN or best in cited:
+        return cited
+    keep = [n for n in cited if scores[n] >= KEEP_MIN]
+    return sorted({best, *keep})
+
+
+def _dedupe(items: list[ItemDraft]) -> list[ItemDraft]:
+    """Drop repeats: same actor and the same statement (small models loop)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for item in items:
+        key = (item.actor, normalise(item.statement).lower())
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def _quote_span(article: Article, item: ItemDraft) -> tuple[int, int] | None:
@@ -253,7 +288,7 @@ def build_summary(
     article: Article,
     summary: str,
     actors: Sequence[ActorDraft],
-    items: ItemsDraft | Extraction,
+    items: Extraction,
     provenance: Provenance,
 ) -> ArticleSummary:
     """Assemble the user-facing summary from validated drafts."""

@@ -37,15 +37,40 @@ def _threads() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
+# A 1.5B model writes long, repetitive lists when it may; every token costs ~60 ms on 2 cores. These caps are
+# enforced by the grammar, so they bound both run time and rambling.
+LIST_CAPS = {"actors": 10, "claims": 3, "predictions": 3, "warnings": 3, "sentences": 2, "aliases": 3,
+             "addressees": 2}
+STRING_CAPS = {"summary": 400, "statement": 180, "name": 60, "role": 40, "timeframe": 40, "condition": 120,
+               "consequence": 120}
+DROPPED = ("quote", "role")  # optional in the schema: sentence numbers ground every item; roles cost tokens
+
+
+def _cap_string(node: dict[str, Any], limit: int) -> None:
+    for option in node.get("anyOf", [node]):
+        if option.get("type") == "string":
+            option["maxLength"] = limit
+
+
 def constrain_schema(schema: dict[str, Any], n_sentences: int | None, actor_ids: Sequence[str] | None,
                      ) -> dict[str, Any]:
-    """Narrow `sentences` items to 1..n and `actor` to the known ids, wherever they occur in the schema."""
+    """Narrow the schema for *this* article: sentence numbers 1..n, actor ids, list and string caps."""
     schema = copy.deepcopy(schema)
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             props = node.get("properties")
             if isinstance(props, dict):
+                for name in DROPPED:
+                    if name in props and name not in node.get("required", []):
+                        del props[name]
+                for name, prop in props.items():
+                    if not isinstance(prop, dict):
+                        continue
+                    if name in LIST_CAPS and prop.get("type") == "array":
+                        prop["maxItems"] = min(prop.get("maxItems", LIST_CAPS[name]), LIST_CAPS[name])
+                    if name in STRING_CAPS:
+                        _cap_string(prop, STRING_CAPS[name])
                 if n_sentences and isinstance(props.get("sentences"), dict):
                     items = props["sentences"].get("items", {})
                     items.pop("type", None)

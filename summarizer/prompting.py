@@ -19,8 +19,9 @@ import jinja2
 from summarizer.article import Article
 from summarizer.schema import ActorDraft
 
-Step = Literal["extract", "actors", "items"]
-_FILES = ("system.j2", "article.j2", "step_extract.j2", "step_actors.j2", "step_items.j2", "example.md")
+Step = Literal["extract", "actors", "claims", "predictions", "warnings"]
+_FILES = ("system.j2", "article.j2", "actors.j2", "step_extract.j2", "step_actors.j2", "step_claims.j2",
+          "step_predictions.j2", "step_warnings.j2", "example.md")
 
 
 def _template_dir() -> Path:
@@ -77,7 +78,9 @@ def build_messages(
         date=article.date.isoformat() if article.date else "",
         numbered=article.numbered(),
     )
-    instruction = render(f"step_{step}.j2", actors=list(actors))
+    if actors:
+        body = f"{body}\n\n{render('actors.j2', actors=list(actors))}"
+    instruction = render(f"step_{step}.j2")
     return [
         {"role": "system", "content": system},
         {"role": "user", "content": f"{body}\n\n{instruction}"},

@@ -31,22 +31,22 @@ class ActorDraft(BaseModel):
     id: str = Field(description='Short id you assign, "A1", "A2", …; items refer to actors by this id.')
     name: str = Field(description="Canonical full name as the article gives it, without titles.")
     kind: ActorKind = Field(description="person, organization, country, group or other.")
-    role: str = Field(description="Who this actor is in this article, in a few words.")
+    role: str = Field(default="", description="Who this actor is in this article, in a few words.")
     aliases: list[str] = Field(
         default_factory=list, description="Other names the article uses for this actor (short forms, titles)."
     )
 
 
 class ItemDraft(BaseModel):
-    """Fields shared by claims, predictions and warnings."""
+    """Fields shared by claims, predictions and warnings (the statement first: writing it anchors the citation)."""
 
     actor: str = Field(description=f'Id of the actor who said it, or "{ARTICLE_VOICE}" for the article\'s own voice.')
+    statement: str = Field(description="The item as one short, neutral, self-contained sentence.")
     sentences: list[int] = Field(
         min_length=1,
         max_length=MAX_CITED,
-        description="Numbers of the article sentences that support this item, as shown in [brackets].",
+        description="Numbers of the article sentences that say this, as shown in [brackets].",
     )
-    statement: str = Field(description="The item as one neutral, self-contained sentence.")
     quote: str | None = Field(
         default=None,
         description="Optional short exact quote copied from the cited sentences, or null. Never paraphrase here.",
@@ -99,13 +99,13 @@ def _items_field(what: str) -> list:  # type: ignore[type-arg]
 
 
 class Extraction(BaseModel):
-    """Everything in one answer: actors first, then the items that cite them by id."""
+    """Everything in one answer: actors first, then the items that cite them by id, the summary last."""
 
-    summary: str = _summary_field()
     actors: list[ActorDraft] = Field(max_length=MAX_ACTORS, description="Every named actor, each once.")
     claims: list[ClaimDraft] = _items_field("Attributed claims.")
     predictions: list[PredictionDraft] = _items_field("Attributed predictions.")
     warnings: list[WarningDraft] = _items_field("Attributed warnings.")
+    summary: str = _summary_field()
 
     @model_validator(mode="after")
     def _grounded(self, info: ValidationInfo) -> Extraction:
@@ -114,19 +114,33 @@ class Extraction(BaseModel):
         return check_draft(self, info)
 
 
-class ItemsDraft(BaseModel):
-    """Pass two of the two-pass design: the items, whose actors must be ids from pass one."""
-
-    summary: str = _summary_field()
-    claims: list[ClaimDraft] = _items_field("Attributed claims.")
-    predictions: list[PredictionDraft] = _items_field("Attributed predictions.")
-    warnings: list[WarningDraft] = _items_field("Attributed warnings.")
+class _Step(BaseModel):
+    """One focused step of the multi-step plan used for small models; validated like `Extraction`."""
 
     @model_validator(mode="after")
-    def _grounded(self, info: ValidationInfo) -> ItemsDraft:
+    def _grounded(self, info: ValidationInfo) -> _Step:
         from summarizer.grounding import check_draft
 
         return check_draft(self, info)
+
+
+class ClaimsStep(_Step):
+    """Step two: claims, then the summary."""
+
+    claims: list[ClaimDraft] = _items_field("Attributed claims.")
+    summary: str = _summary_field()
+
+
+class PredictionsStep(_Step):
+    """Step three: predictions."""
+
+    predictions: list[PredictionDraft] = _items_field("Attributed predictions.")
+
+
+class WarningsStep(_Step):
+    """Step four: warnings."""
+
+    warnings: list[WarningDraft] = _items_field("Attributed warnings.")
 
 
 # --------------------------------------------------------------------------- output (user-facing)
