@@ -137,7 +137,7 @@ def naive_summarize(article: Article, summarizer: Summarizer) -> ArticleSummary:
     log = AttemptLog([summarizer.backend.api_key or ""])
     log.step = "naive"
     started = dt.datetime.now(dt.UTC)
-    create = instructor.patch(create=sync_transport(summarizer._raw_sync(), summarizer.policy, log),
+    create = instructor.patch(create=sync_transport(summarizer._raw_sync(plain=True), summarizer.policy, log),
                               mode=summarizer.backend.mode)
     try:
         draft = create(response_model=NaiveSummary, max_retries=0, hooks=log.hooks(),

@@ -177,6 +177,17 @@ class LocalModel:
             "usage": raw.get("usage"),
         })
 
+    def plain_create(self, **kwargs: Any) -> ChatCompletion:
+        """llama-cpp-python's own OpenAI-style create, untouched: the naive baseline's path (schema in the prompt,
+        llama's grammar from the tool as given, no narrowing or caps)."""
+        kwargs.pop("article", None)
+        kwargs.pop("actor_ids", None)
+        with self._lock:
+            prompt_chars = sum(len(str(m.get("content") or "")) for m in kwargs["messages"])
+            schema_chars = len(json.dumps(kwargs.get("tools") or []))
+            llm = self._ensure_ctx((prompt_chars + schema_chars) // 2 + int(kwargs.get("max_tokens") or 2048))
+            return llm.create_chat_completion_openai_v1(**kwargs)  # type: ignore[no-any-return]
+
     def _count_prompt(self, llm: Any, messages: list[dict[str, Any]]) -> int:
         text = "".join(f"<|im_start|>{m['role']}\n{m.get('content') or ''}<|im_end|>\n" for m in messages)
         return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) + 8
