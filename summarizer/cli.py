@@ -62,7 +62,8 @@ def _register_optional_commands() -> None:
     """Commands that live in their own modules register themselves here."""
     import importlib
 
-    for name in ("summarizer.cli_run", "summarizer.cli_batch", "summarizer.cli_eval"):
+    for name in ("summarizer.cli_run", "summarizer.cli_batch", "summarizer.cli_eval",
+                 "summarizer.cli_actors"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

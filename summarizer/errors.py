@@ -13,6 +13,7 @@ __all__ = [
     "AttemptsExhaustedError",
     "BackendUnavailableError",
     "ConfigurationError",
+    "ContextOverflowError",
     "InputError",
     "ModelFileError",
     "ProviderError",
@@ -111,3 +112,7 @@ class ValidationFailedError(ProviderError):
 
 class TruncatedOutputError(ProviderError):
     """The model stopped at its token limit (`finish_reason: length`); the answer is incomplete."""
+
+
+class ContextOverflowError(ProviderError):
+    """A request would not fit the model's context window, even with one sentence; nothing was sent."""

@@ -2,120 +2,92 @@
 
 Exactly one retry layer per kind of failure:
 - transport (429 honouring `Retry-After`, 5xx, timeouts, dropped connections, malformed bodies): tenacity,
-  wrapped around the raw `create` that instructor calls, with exponential backoff, jitter and a cap;
+  wrapped around the raw `create` that instructor calls, with exponential backoff, jitter and a cap
+  (`transport.py`);
 - invalid or ungrounded answers: instructor's re-ask, under its own cap.
-Every HTTP attempt is recorded with its outcome and token usage, failed ones included.
+Every HTTP attempt is recorded with its outcome and token usage, failed ones included. Every request is
+measured before it is sent and never exceeds the model's context; an article too long for one request is
+summarised in chunks and merged (`chunking.py`, `merge.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import datetime as dt
-import email.utils
-import functools
-import json
-import random
-import time
-import weakref
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, cast
 
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from instructor.core.hooks import Hooks
+from instructor.processing.response import handle_response_model
 from pydantic import BaseModel
-from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from summarizer.article import Article
+from summarizer.chunking import (
+    EMBEDDED_CONTEXT,
+    OPENAI_CONTEXT,
+    CharEstimate,
+    Chunk,
+    LlamaTokens,
+    PromptBudget,
+    TokenMeter,
+    guard_async,
+    guard_sync,
+    plan_chunks,
+)
 from summarizer.client import Backend, adopt_client, openai_clients, resolve_backend
 from summarizer.errors import (
-    AttemptsExhaustedError,
+    ConfigurationError,
     ProviderError,
     SummarizerError,
     TruncatedOutputError,
-    Usage,
     ValidationFailedError,
 )
 from summarizer.grounding import build_summary, validation_article
+from summarizer.merge import merge_drafts
 from summarizer.prompting import Step, build_messages, prompt_hash
 from summarizer.readers import read_article
-from summarizer.redact import redact
+from summarizer.response_models import response_model
 from summarizer.schema import (
+    MAX_ACTORS,
     SCHEMA_VERSION,
     ActorDraft,
     ActorList,
     ArticleSummary,
-    AttemptRecord,
-    Extraction,
     ClaimsStep,
+    Extraction,
     PredictionsStep,
-    WarningsStep,
     Provenance,
     UsageTotals,
+    WarningsStep,
 )
+from summarizer.transport import AttemptLog, BeforeRequest, RetryPolicy, async_transport, sync_transport
 
-M = TypeVar("M", bound=BaseModel)
-# The multi-step plan for small models: actors first, then one focused call per item kind; every step after the
-# first shares the cached prompt prefix (instructions, article, actor list) and differs only in its last line.
+__all__ = [
+    "STEP_PLAN", "AttemptLog", "BeforeRequest", "GenerationParams", "RetryPolicy", "Summarizer", "asummarize",
+    "async_transport", "summarize", "sync_transport", "to_article",
+]  # fmt: skip
+
+# The multi-step plan for small models: actors first, then one focused call per item kind; every step after
+# the first shares the cached prompt prefix (instructions, article, actor list) and differs only in its last
+# line.
 STEP_PLAN: tuple[tuple[Step, type[BaseModel]], ...] = (
-    ("actors", ActorList), ("claims", ClaimsStep), ("predictions", PredictionsStep), ("warnings", WarningsStep),
+    ("actors", ActorList), ("claims", ClaimsStep), ("predictions", PredictionsStep),
+    ("warnings", WarningsStep),
 )
-# Awaited with the request's keyword arguments before each async HTTP attempt (rate limiters in batch runs).
-BeforeRequest = Callable[[Mapping[str, Any]], Awaitable[None]]
+# Stands in for pass one's actor list when a chunk is sized before pass one has run.
+_PLACEHOLDER_ACTORS = tuple(
+    ActorDraft(id=f"A{i}", name=f"Firstname Middlename Lastname {i}", kind="person",
+               aliases=[f"Title Lastname {i}", f"Another Name {i}"])
+    for i in range(1, MAX_ACTORS + 1)
+)
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@functools.cache
-def _response_model(model: type[M]) -> type[M]:
-    """Wrap once: instructor wraps a plain model in a new class per call, which defeats its schema cache."""
-    _check_async_validators_once()
-    return instructor.response_schema(model)
-
-
-def _check_async_validators_once() -> None:
-    """Remember the classes instructor found free of async validators.
-
-    instructor 1.17 walks the whole class tree of the response model about six times per request to refuse
-    async validators: ~1 ms of CPU per request, a fifth of a batch's client overhead. A class's validators do
-    not change, so the answer is kept per class; anything else (generics, new classes) is still checked.
-    """
-    try:
-        from instructor.v2.core import patch as patch_module
-        from instructor.v2.validation import async_validators
-    except ImportError:  # pragma: no cover - another instructor layout: nothing to speed up
-        return
-    check = async_validators.reject_async_validators
-    if getattr(check, "remembers", False):
-        return
-    passed: weakref.WeakSet[type] = weakref.WeakSet()
-
-    def reject_async_validators(response_model: Any) -> None:
-        if isinstance(response_model, type) and response_model in passed:
-            return
-        check(response_model)
-        if isinstance(response_model, type):
-            passed.add(response_model)
-
-    reject_async_validators.remembers = True  # type: ignore[attr-defined]
-    async_validators.reject_async_validators = reject_async_validators
-    patch_module.reject_async_validators = reject_async_validators  # type: ignore[attr-defined]  # imported by name
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Caps and waits of the two retry layers."""
-
-    transport_retries: int = 4  # tenacity: at most 1 + 4 HTTP requests per model call
-    reasks: int = 2  # instructor: at most 1 + 2 answers per step
-    initial_wait: float = 1.0
-    max_wait: float = 60.0
-    max_retry_after: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -124,176 +96,13 @@ class GenerationParams:
 
     temperature: float = 0.0
     max_tokens: int = 4096
-    two_pass: bool = False
+    two_pass: bool | None = None  # None: multi-step for the embedded model, one call otherwise
     timeout: float = 120.0
+    context_tokens: int | None = None  # the model's context window; None: the backend's default
 
     def key(self) -> str:
-        return f"t={self.temperature};max={self.max_tokens};2p={int(self.two_pass)}"
-
-
-# --------------------------------------------------------------------------- attempt recording
-
-
-def _transient(exc: BaseException) -> bool:
-    """Failures worth retrying at the transport layer."""
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
-    return isinstance(exc, openai.APIConnectionError | openai.APIResponseValidationError | json.JSONDecodeError)
-
-
-def _outcome(exc: BaseException) -> str:
-    if isinstance(exc, openai.APITimeoutError):
-        return "timeout"
-    if isinstance(exc, openai.APIConnectionError):
-        return "connection"
-    if isinstance(exc, openai.APIStatusError):
-        return f"http_{exc.status_code}"
-    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
-        return "malformed"
-    return type(exc).__name__
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    """Seconds the server asked us to wait (`retry-after-ms` or `Retry-After`, seconds or HTTP date)."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, (parsed - _now()).total_seconds()) if parsed else None
-
-
-class AttemptLog:
-    """Every HTTP attempt of one summary, with usage; shared by both retry layers."""
-
-    def __init__(self, secrets: Sequence[str] = ()) -> None:
-        self.records: list[AttemptRecord] = []
-        self.step = "extract"
-        self._secrets = [s for s in secrets if s]
-        self.waited = 0.0
-
-    def add(self, outcome: str, started: dt.datetime, *, error: str | None = None, response: Any = None) -> None:
-        usage = getattr(response, "usage", None)
-        self.records.append(AttemptRecord(
-            n=len(self.records) + 1, step=self.step, outcome=outcome,
-            error=redact(error, self._secrets)[:500] if error else None,
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            started_at=started, ended_at=_now(),
-        ))
-
-    def mark_invalid(self, error: BaseException) -> None:
-        """The last answer parsed but failed validation: instructor will re-ask."""
-        if self.records and self.records[-1].outcome == "ok":
-            self.records[-1].outcome = "invalid"
-            self.records[-1].error = redact(str(error), self._secrets)[:1500]
-
-    @property
-    def usage(self) -> Usage:
-        return Usage(sum(r.prompt_tokens for r in self.records), sum(r.completion_tokens for r in self.records))
-
-    def fail(self, cls: type[ProviderError], message: str, status: int | None = None) -> ProviderError:
-        return cls(redact(message, self._secrets), attempts=len(self.records), usage=self.usage,
-                   records=[r.model_dump(mode="json") for r in self.records], status_code=status)
-
-    def hooks(self) -> Hooks:
-        hooks = Hooks()
-        hooks.on("parse:error", lambda error, **_: self.mark_invalid(error))
-        return hooks
-
-
-def _wait(policy: RetryPolicy, log: AttemptLog) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        asked = _retry_after(exc)
-        if asked is not None:
-            delay = min(asked, policy.max_retry_after)
-        else:
-            base = policy.initial_wait * 2 ** (state.attempt_number - 1)
-            delay = min(policy.max_wait, base) * (0.5 + random.random() / 2)  # noqa: S311 - jitter
-        log.waited += delay
-        return delay
-
-    return wait
-
-
-def _check_finish(response: Any, log: AttemptLog) -> None:
-    choices = getattr(response, "choices", None) or []
-    if choices and getattr(choices[0], "finish_reason", None) == "length":
-        log.records[-1].outcome = "length"
-        raise log.fail(TruncatedOutputError,
-                       "the model hit its output token limit (finish_reason: length) and the answer is incomplete; "
-                       "raise max_tokens, or shorten the article (chunking)")
-
-
-def _exhausted(log: AttemptLog, exc: BaseException) -> ProviderError:
-    status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
-    if not _transient(exc):
-        return log.fail(ProviderError, f"the model server refused the request ({_outcome(exc)}): {exc}", status)
-    return log.fail(AttemptsExhaustedError,
-                    f"gave up after {len(log.records)} attempts; last error: {_outcome(exc)}: {exc}", status)
-
-
-def sync_transport(raw: Callable[..., Any], policy: RetryPolicy, log: AttemptLog) -> Callable[..., Any]:
-    """Wrap a raw chat-completions `create` in the transport retry layer."""
-
-    def create(*args: Any, **kwargs: Any) -> Any:
-        retrying = Retrying(stop=stop_after_attempt(policy.transport_retries + 1), wait=_wait(policy, log),
-                            retry=retry_if_exception(_transient), reraise=True)
-        try:
-            for attempt in retrying:
-                with attempt:
-                    started = _now()
-                    try:
-                        response = raw(*args, **kwargs)
-                    except Exception as exc:
-                        log.add(_outcome(exc), started, error=str(exc))
-                        raise
-                    log.add("ok", started, response=response)
-        except (openai.OpenAIError, json.JSONDecodeError) as exc:
-            raise _exhausted(log, exc) from None
-        _check_finish(response, log)
-        return response
-
-    return create
-
-
-def async_transport(raw: Callable[..., Awaitable[Any]], policy: RetryPolicy, log: AttemptLog,
-                    before_request: BeforeRequest | None = None) -> Callable[..., Any]:
-    """The async twin of `sync_transport`; `before_request` is awaited before every HTTP attempt."""
-
-    async def create(*args: Any, **kwargs: Any) -> Any:
-        retrying = AsyncRetrying(stop=stop_after_attempt(policy.transport_retries + 1), wait=_wait(policy, log),
-                                 retry=retry_if_exception(_transient), reraise=True)
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    if before_request is not None:
-                        await before_request(kwargs)
-                    started = _now()
-                    try:
-                        response = await raw(*args, **kwargs)
-                    except Exception as exc:
-                        log.add(_outcome(exc), started, error=str(exc))
-                        raise
-                    log.add("ok", started, response=response)
-        except (openai.OpenAIError, json.JSONDecodeError) as exc:
-            raise _exhausted(log, exc) from None
-        _check_finish(response, log)
-        return response
-
-    return create
+        ctx = "" if self.context_tokens is None else f";ctx={self.context_tokens}"
+        return f"t={self.temperature};max={self.max_tokens};2p={int(bool(self.two_pass))}{ctx}"
 
 
 def _unwrap(exc: BaseException, log: AttemptLog) -> SummarizerError:
@@ -303,7 +112,8 @@ def _unwrap(exc: BaseException, log: AttemptLog) -> SummarizerError:
         if isinstance(seen, ProviderError):
             return log.fail(type(seen), str(seen), seen.status_code)
         if isinstance(seen, IncompleteOutputException):
-            return log.fail(TruncatedOutputError, "the model hit its output token limit (finish_reason: length)")
+            return log.fail(TruncatedOutputError,
+                            "the model hit its output token limit (finish_reason: length)")
         seen = seen.__cause__ or seen.__context__
     last = next((r.error for r in reversed(log.records) if r.outcome == "invalid"), None) or str(exc)
     return log.fail(ValidationFailedError,
@@ -343,8 +153,11 @@ class Summarizer:
         else:
             self.backend = resolve_backend(model=model, base_url=base_url, api_key=api_key, mode=mode)
         self._owns_clients = client is None
-        two_pass_default = self.backend.kind == "embedded"
-        self.params = params or GenerationParams(two_pass=two_pass_default)
+        params = params or GenerationParams()
+        if params.two_pass is None:
+            params = dataclasses.replace(params, two_pass=self.backend.kind == "embedded")
+        self.params = params
+        self.context_tokens = self._context_tokens()
 
     def close(self) -> None:
         """Close the sync HTTP client this Summarizer opened (not a client the caller passed in)."""
@@ -386,7 +199,7 @@ class Summarizer:
 
     def _raw_async(self) -> Callable[..., Awaitable[Any]]:
         if self.backend.kind == "embedded":
-            return self._local_model().acreate
+            return self._local_model().acreate  # type: ignore[no-any-return]
         if self._async is None and self._owns_clients:
             self._async = openai_clients(self.backend, self.params.timeout)[1]
         if self._async is None:
@@ -417,63 +230,139 @@ class Summarizer:
     def _steps(self) -> list[tuple[Step, type[BaseModel]]]:
         """One call for capable models; focused steps sharing a cached prefix for the small embedded model."""
         if self.params.two_pass:
-            return [(step, _response_model(model)) for step, model in STEP_PLAN]
-        return [("extract", _response_model(Extraction))]
+            return [(step, response_model(model)) for step, model in STEP_PLAN]
+        return [("extract", response_model(Extraction))]
 
-    def _finish(self, article: Article, results: list[BaseModel], log: AttemptLog, started: dt.datetime,
-                ) -> ArticleSummary:
-        merged: dict[str, Any] = {"summary": "", "actors": [], "claims": [], "predictions": [], "warnings": []}
-        for result in results:
-            for name in merged:
-                value = getattr(result, name, None)
-                if value:
-                    merged[name] = value
+    # -- prompt size --------------------------------------------------------------------------------
+
+    def _context_tokens(self) -> int:
+        """The context window every request must fit: the caller's, else the backend's default."""
+        embedded = self.backend.kind == "embedded"
+        context = self.params.context_tokens or (EMBEDDED_CONTEXT if embedded else OPENAI_CONTEXT)
+        if context <= self.params.max_tokens:
+            raise ConfigurationError(f"context_tokens ({context}) must be larger than max_tokens "
+                                     f"({self.params.max_tokens}): the prompt needs room besides the answer")
+        if embedded:
+            from summarizer.local import MAX_CTX
+
+            if context > MAX_CTX:
+                raise ConfigurationError(f"context_tokens ({context}) is more than the embedded model allows "
+                                         f"({MAX_CTX})")
+        return context
+
+    def budget(self) -> PromptBudget:
+        """The context requests must fit, counted with the backend's tokenizer where one is offline."""
+        embedded = self.backend.kind == "embedded"
+        meter: TokenMeter = LlamaTokens(self._local_model()) if embedded else CharEstimate()
+        return PromptBudget(self.context_tokens, self.params.max_tokens, meter)
+
+    def chunks(self, source: str | Path | Article) -> list[Chunk]:
+        """How `source` is split to fit the context: one chunk unless its requests would not fit."""
+        return self._chunks(to_article(source), self.budget())
+
+    def _chunks(self, article: Article, budget: PromptBudget) -> list[Chunk]:
+        def largest(view: Article) -> int:
+            steps = self._steps()
+            return max(budget.meter.request(self._prepared(view, step, model)) for step, model in steps)
+
+        return plan_chunks(article, largest, budget)
+
+    def _prepared(self, article: Article, step: Step, model: type[BaseModel]) -> dict[str, Any]:
+        """A step's first request as instructor will send it (schema included), for sizing only."""
+        actors = _PLACEHOLDER_ACTORS if step not in ("extract", "actors") else ()
+        return handle_response_model(model, self.backend.mode, **self._request(article, step, actors))[1]
+
+    # -- summarising --------------------------------------------------------------------------------
+
+    def summarize(self, source: str | Path | Article) -> ArticleSummary:
+        """Summarise one article (a path, an `Article`, or raw text), in chunks if it is too long."""
+        article = to_article(source)
+        log = AttemptLog([self.backend.api_key or ""])
+        started = _now()
+        budget = self.budget()
+        chunks = self._chunks(article, budget)
+        drafts = [self._chunk_sync(chunk, len(chunks), budget, log) for chunk in chunks]
+        return self._finish(article, chunks, drafts, log, started)
+
+    async def asummarize(self, source: str | Path | Article, *,
+                         before_request: BeforeRequest | None = None) -> ArticleSummary:
+        """The async twin of `summarize`; `before_request` is awaited before each HTTP attempt."""
+        article = to_article(source)
+        log = AttemptLog([self.backend.api_key or ""])
+        started = _now()
+        budget = self.budget()
+        chunks = self._chunks(article, budget)
+        drafts = [await self._chunk_async(chunk, len(chunks), budget, log, before_request)
+                  for chunk in chunks]
+        return self._finish(article, chunks, drafts, log, started)
+
+    def _chunk_sync(self, chunk: Chunk, count: int, budget: PromptBudget, log: AttemptLog) -> Extraction:
+        """The step loop over one chunk (the whole article when it fits): one call, or the multi-step plan."""
+        results: list[BaseModel] = []
+        for step, model in self._steps():
+            log.step = _step_name(step, chunk, count)
+            actors = _pass_one(results)
+            transport = guard_sync(sync_transport(self._raw_sync(), self.policy, log), budget, log)
+            create = instructor.patch(create=transport, mode=self.backend.mode)
+            with validation_article(chunk.article, actors):
+                try:
+                    results.append(create(response_model=model, max_retries=self.policy.reasks,
+                                          hooks=log.hooks(), **self._request(chunk.article, step, actors)))
+                except (InstructorRetryException, IncompleteOutputException, ProviderError) as exc:
+                    raise _unwrap(exc, log) from None
+        return _draft(results)
+
+    async def _chunk_async(self, chunk: Chunk, count: int, budget: PromptBudget, log: AttemptLog,
+                           before_request: BeforeRequest | None) -> Extraction:
+        """The async twin of `_chunk_sync`."""
+        results: list[BaseModel] = []
+        for step, model in self._steps():
+            log.step = _step_name(step, chunk, count)
+            actors = _pass_one(results)
+            transport = guard_async(async_transport(self._raw_async(), self.policy, log, before_request),
+                                    budget, log)
+            create = cast(Callable[..., Awaitable[BaseModel]],
+                          instructor.patch(create=transport, mode=self.backend.mode))
+            request = self._request(chunk.article, step, actors)
+            with validation_article(chunk.article, actors):
+                try:
+                    results.append(await create(response_model=model, max_retries=self.policy.reasks,
+                                                hooks=log.hooks(), **request))
+                except (InstructorRetryException, IncompleteOutputException, ProviderError) as exc:
+                    raise _unwrap(exc, log) from None
+        return _draft(results)
+
+    def _finish(self, article: Article, chunks: Sequence[Chunk], drafts: Sequence[Extraction],
+                log: AttemptLog, started: dt.datetime) -> ArticleSummary:
+        draft = drafts[0] if len(drafts) == 1 else merge_drafts(chunks, drafts)
         provenance = Provenance(
             model=self.backend.model, backend=self.backend.label, mode=self.backend.mode.value,
             prompt_hash=prompt_hash(), schema_version=SCHEMA_VERSION, attempts=log.records,
             usage=UsageTotals(**log.usage.as_dict()), started_at=started, finished_at=_now(),
+            chunks=len(chunks),
         )
-        return build_summary(article, merged["summary"], merged["actors"], Extraction.model_construct(**merged),
-                             provenance)
+        return build_summary(article, draft.summary, draft.actors, draft, provenance)
 
-    def summarize(self, source: str | Path | Article) -> ArticleSummary:
-        """Summarise one article (a path, an `Article`, or raw text)."""
-        article = to_article(source)
-        log = AttemptLog([self.backend.api_key or ""])
-        started = _now()
-        results: list[BaseModel] = []
-        for step, model in self._steps():
-            log.step = step
-            actors = results[0].actors if results and isinstance(results[0], ActorList) else ()
-            create = instructor.patch(create=sync_transport(self._raw_sync(), self.policy, log),
-                                      mode=self.backend.mode)
-            with validation_article(article, actors):
-                try:
-                    results.append(create(response_model=model, max_retries=self.policy.reasks,
-                                          hooks=log.hooks(), **self._request(article, step, actors)))
-                except (InstructorRetryException, IncompleteOutputException, ProviderError) as exc:
-                    raise _unwrap(exc, log) from None
-        return self._finish(article, results, log, started)
 
-    async def asummarize(self, source: str | Path | Article, *,
-                         before_request: BeforeRequest | None = None) -> ArticleSummary:
-        """The async twin of `summarize`; `before_request` is awaited before each HTTP attempt (rate limits)."""
-        article = to_article(source)
-        log = AttemptLog([self.backend.api_key or ""])
-        started = _now()
-        results: list[BaseModel] = []
-        for step, model in self._steps():
-            log.step = step
-            actors = results[0].actors if results and isinstance(results[0], ActorList) else ()
-            transport = async_transport(self._raw_async(), self.policy, log, before_request)
-            create = instructor.patch(create=transport, mode=self.backend.mode)
-            with validation_article(article, actors):
-                try:
-                    results.append(await create(response_model=model, max_retries=self.policy.reasks,
-                                                hooks=log.hooks(), **self._request(article, step, actors)))
-                except (InstructorRetryException, IncompleteOutputException, ProviderError) as exc:
-                    raise _unwrap(exc, log) from None
-        return self._finish(article, results, log, started)
+def _step_name(step: Step, chunk: Chunk, count: int) -> str:
+    """How attempts are labelled: the step, and the chunk when there are several ("claims#2")."""
+    return step if count == 1 else f"{step}#{chunk.index}"
+
+
+def _pass_one(results: Sequence[BaseModel]) -> Sequence[ActorDraft]:
+    """The actors found by the first step of the multi-step plan, for the steps after it."""
+    return results[0].actors if results and isinstance(results[0], ActorList) else ()
+
+
+def _draft(results: Sequence[BaseModel]) -> Extraction:
+    """The answers of one chunk's steps as one draft."""
+    merged: dict[str, Any] = {"summary": "", "actors": [], "claims": [], "predictions": [], "warnings": []}
+    for result in results:
+        for name in merged:
+            value = getattr(result, name, None)
+            if value:
+                merged[name] = value
+    return Extraction.model_construct(**merged)
 
 
 def to_article(source: str | Path | Article) -> Article:
@@ -502,6 +391,3 @@ async def asummarize(source: str | Path | Article, **options: Any) -> ArticleSum
     """The async twin of `summarize`."""
     async with Summarizer(**options) as summarizer:
         return await summarizer.asummarize(source)
-
-
-_ = (asyncio, time)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationInfo
 from rapidfuzz import fuzz
 
-from summarizer.actors import name_key
+from summarizer.actors import Mention, group_mentions, name_key, variant_key
 from summarizer.article import Article
 from summarizer.schema import (
     ARTICLE_VOICE,
@@ -123,29 +123,31 @@ def find_verbatim(text: str, quote: str, start: int = 0, end: int | None = None)
 
 
 def merge_actor_drafts(actors: Sequence[ActorDraft]) -> tuple[list[ActorDraft], dict[str, str]]:
-    """Merge actors that are the same by id, canonical name or alias; return them and an id remap."""
-    merged: list[ActorDraft] = []
-    by_key: dict[str, ActorDraft] = {}
-    remap: dict[str, str] = {}
+    """Merge actors that are one (same id, or names that agree: see `actors.py`); return them and an id remap.
+
+    The fullest name becomes the name, every other name an alias; the first actor of a group keeps its id.
+    """
+    by_id: dict[str, ActorDraft] = {}
     for actor in actors:
         if actor.name.strip().lower() in _VOICE_WORDS:
             continue  # the article's own voice is not an actor
-        keys = [name_key(actor.name), *(name_key(a) for a in actor.aliases)]
-        keys = [k for k in keys if k]
-        target = next((by_key[k] for k in keys if k in by_key), None)
-        if target is None:
-            target = next((m for m in merged if m.id == actor.id), None)
-        if target is None:
-            actor = actor.model_copy(update={"aliases": _unique(actor.aliases, exclude=actor.name)})
-            merged.append(actor)
-            target = actor
+        if actor.id in by_id:
+            same = by_id[actor.id]
+            same.aliases = [*same.aliases, actor.name, *actor.aliases]
         else:
-            remap[actor.id] = target.id
-            names = [*target.aliases, actor.name, *actor.aliases]
-            target.aliases = _unique(names, exclude=target.name)
-        for k in keys:
-            by_key.setdefault(k, target)
-        remap.setdefault(actor.id, target.id)
+            by_id[actor.id] = actor.model_copy(update={"aliases": list(actor.aliases)})
+    kept = list(by_id.values())
+    groups = group_mentions([Mention(a.name, tuple(a.aliases), a.kind) for a in kept])
+    merged: list[ActorDraft] = []
+    remap: dict[str, str] = {}
+    for members, name in zip(groups.members, groups.canonical, strict=True):
+        drafts = [kept[i] for i in members]
+        first = drafts[0]
+        names = [n for d in drafts for n in (d.name, *d.aliases)]
+        role = next((d.role for d in drafts if d.role.strip()), first.role)
+        aliases = _unique(names, exclude=name)
+        merged.append(first.model_copy(update={"name": name, "role": role, "aliases": aliases}))
+        remap.update({d.id: first.id for d in drafts})
     return merged, remap
 
 
@@ -170,9 +172,9 @@ def _resolve_actor(ref: str, actors: Sequence[ActorDraft], remap: dict[str, str]
     for a in actors:
         if a.id.lower() == raw.lower():
             return a.id
-    key = name_key(raw)
+    key = variant_key(raw)
     for a in actors:
-        if key and (key == name_key(a.name) or key in {name_key(x) for x in a.aliases}):
+        if key and (key == variant_key(a.name) or key in {variant_key(x) for x in a.aliases}):
             return a.id
     return False
 

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,6 +31,18 @@ from summarizer.schema import ARTICLE_VOICE
 CTX_STEP = 1024
 MIN_CTX = 4096
 MAX_CTX = 32768
+PROMPT_MARGIN = 8  # tokens the chat template may add around the messages (assistant turn header)
+
+
+def chat_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The messages in the model's chat template (ChatML), tool-call arguments of re-asks included."""
+    parts = []
+    for m in messages:
+        calls = m.get("tool_calls") or []
+        args = "".join(str((c.get("function") or {}).get("arguments") or "")
+                       for c in calls if isinstance(c, dict))
+        parts.append(f"<|im_start|>{m.get('role')}\n{m.get('content') or ''}{args}<|im_end|>\n")
+    return "".join(parts)
 
 
 def _threads() -> int:
@@ -105,6 +117,8 @@ class LocalModel:
         self.n_threads = n_threads or _threads()
         self._lock = threading.Lock()
         self._llm: Any = None
+        self._vocab: Any = None
+        self._vocab_lock = threading.Lock()
         self.n_ctx = 0
         self.load_seconds = 0.0
 
@@ -135,10 +149,15 @@ class LocalModel:
         return self._llm
 
     def tokenize(self, text: str) -> int:
-        """Prompt-token count with the model's own tokenizer."""
-        with self._lock:
-            llm = self._ensure_ctx(MIN_CTX)
-            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        """Prompt-token count with the model's own tokenizer (a vocabulary-only load: no context, no wait)."""
+        with self._vocab_lock:
+            if self._vocab is None:
+                self._vocab = self._llama_cpp.Llama(model_path=str(self.path), vocab_only=True, verbose=False)
+            return len(self._vocab.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def prompt_tokens(self, messages: Sequence[Mapping[str, Any]]) -> int:
+        """The prompt tokens of a chat request, counted as `create` counts them before sizing its context."""
+        return self.tokenize(chat_text(messages)) + PROMPT_MARGIN
 
     def create(self, *, messages: list[dict[str, Any]], model: str = "", tools: list[dict[str, Any]] | None = None,
                tool_choice: Any = None, max_tokens: int = 2048, temperature: float = 0.0,
@@ -189,8 +208,8 @@ class LocalModel:
             return llm.create_chat_completion_openai_v1(**kwargs)  # type: ignore[no-any-return]
 
     def _count_prompt(self, llm: Any, messages: list[dict[str, Any]]) -> int:
-        text = "".join(f"<|im_start|>{m['role']}\n{m.get('content') or ''}<|im_end|>\n" for m in messages)
-        return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) + 8
+        text = chat_text(messages).encode("utf-8")
+        return len(llm.tokenize(text, add_bos=False, special=True)) + PROMPT_MARGIN
 
     async def acreate(self, **kwargs: Any) -> ChatCompletion:
         """Run `create` in a worker thread so the event loop stays responsive."""

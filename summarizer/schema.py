@@ -233,7 +233,8 @@ class AttemptRecord(_Out):
     """One HTTP request to the model and what came of it."""
 
     n: int = Field(description="1-based attempt number within this summary.")
-    step: str = Field(description="Which call this attempt belonged to (extract, actors, items).")
+    step: str = Field(description="Which call this attempt belonged to (extract, actors, claims…); "
+                      '"#k" marks chunk k of a long article.')
     outcome: str = Field(description="ok, invalid, length, http_429, http_500, timeout, connection, malformed …")
     error: str | None = Field(default=None, description="Short error text, if any.")
     prompt_tokens: int = Field(default=0, description="Prompt tokens billed for this attempt.")

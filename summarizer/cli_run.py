@@ -1,0 +1,168 @@
+"""`summarizer run` (a batch over files and folders) and `summarizer show` (one result, readably).
+
+A thin layer: options become a `asummarize_folder` call, its report becomes an exit code. The API key is
+passed on, never printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markdown import Markdown
+
+from summarizer.article import Article
+from summarizer.cli import EXIT_FAILED, EXIT_OK, fail_usage
+from summarizer.errors import ConfigurationError
+from summarizer.readers import DEFAULT_MAX_BYTES, iter_file
+
+__all__ = ["register"]
+
+RUN_HELP = "\n\n".join([
+    "Summarise every article in PATHS into the folder OUT, concurrently and resumably.",
+    "\b\nExamples:\n"
+    "  summarizer run articles/ -o out/              # a folder, recursively\n"
+    "  summarizer run a.txt b.html -o out/           # files\n"
+    "  cat story.txt | summarizer run - -o out/      # one article from stdin\n"
+    "  summarizer run news/ -o out/ --include '*.html' --concurrency 8 --rpm 500\n"
+    "  summarizer run news/ -o out/ --dry-run        # estimate tokens and cost\n"
+    "  summarizer show out/<article id>.json         # read one result",
+    "Inputs: .txt/.md (front matter or a 'date YYYY-MM-DD' first line), .json (one article), .jsonl (one "
+    "article per line), .html/.htm. Hidden, unsupported and README-style files are skipped and listed.",
+    "OUT gets <id>.json and <id>.md per article, summaries.jsonl, actors.csv, claims.csv, predictions.csv, "
+    "warnings.csv, index.md, failures.jsonl and actors_index.csv/.json (one row per actor across the run; "
+    "list it with: summarizer actors OUT), each replaced atomically.",
+    "Reruns: results are stored in OUT/.summarizer/store.sqlite under (article, prompt, schema version, "
+    "model, parameters), so a rerun asks the model only for articles not stored yet, and a run killed at any "
+    "point resumes where it stopped. Stored failures are not retried unless --retry-failed; --force "
+    "recomputes all.",
+    "Backend: --model/--base-url, else OPENAI_API_KEY / OPENAI_BASE_URL (and SUMMARIZER_MODEL), else the "
+    "embedded offline model.",
+    "\b\nExit codes:\n"
+    "  0  every article was summarised (now or by an earlier run)\n"
+    "  1  some articles failed or were not started (listed; details in OUT/failures.jsonl)\n"
+    "  2  usage or configuration error (no backend, bad option, key or model rejected by the server)",
+])
+
+_BACKEND, _LIMITS, _RERUN = "Backend", "Limits and budget", "Reruns"
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
+
+
+def register(app: typer.Typer) -> None:
+    """Add `run` and `show` to the `summarizer` command."""
+    app.command("run", help=RUN_HELP, no_args_is_help=True)(run)
+    app.command("show")(show)
+
+
+def run(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders; '-' reads one article from stdin.",
+                                               metavar="PATHS", show_default=False)],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created if missing).",
+                                      show_default=False)],
+    include: Annotated[list[str] | None, typer.Option(
+        help="Only files matching this glob, relative to the folder given (repeatable): '*.html'.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        help="Skip files matching this glob (repeatable).")] = None,
+    model: Annotated[str | None, typer.Option(
+        help="Model name, or 'embedded'.", rich_help_panel=_BACKEND)] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL (Ollama, vLLM, ...).",
+                                                 rich_help_panel=_BACKEND)] = None,
+    api_key: Annotated[str | None, typer.Option(
+        help="API key. Discouraged: it lands in shell history; set OPENAI_API_KEY instead.",
+        rich_help_panel=_BACKEND)] = None,
+    mode: Annotated[str | None, typer.Option(help="instructor mode: tools, json, md_json or json_schema.",
+                                             rich_help_panel=_BACKEND)] = None,
+    concurrency: Annotated[int | None, typer.Option(
+        help="Articles in flight at once (default 4; 1 for the embedded model).",
+        rich_help_panel=_LIMITS)] = None,
+    rpm: Annotated[float | None, typer.Option(help="Requests per minute, retries included.",
+                                              rich_help_panel=_LIMITS)] = None,
+    tpm: Annotated[float | None, typer.Option(help="Tokens per minute (estimated as characters / 4).",
+                                              rich_help_panel=_LIMITS)] = None,
+    max_cost: Annotated[float | None, typer.Option(
+        help="Start no new article once this many USD (estimated, failed attempts included) are spent.",
+        rich_help_panel=_LIMITS)] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        help="Start no new article once this many tokens (failed attempts included) are spent.",
+        rich_help_panel=_LIMITS)] = None,
+    prices: Annotated[Path | None, typer.Option(
+        help='Price table JSON: {"model": {"input": USD, "output": USD}} per 1M tokens, over the defaults.',
+        rich_help_panel=_LIMITS, show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run",
+        help="Estimate tokens (characters / 4) and cost; call nothing, write nothing, need no key.",
+        rich_help_panel=_LIMITS)] = False,
+    max_bytes: Annotated[int, typer.Option(help="Refuse input files larger than this.",
+                                           rich_help_panel=_LIMITS)] = DEFAULT_MAX_BYTES,
+    force: Annotated[bool, typer.Option("--force", help="Summarise every article again, even if stored.",
+                                        rich_help_panel=_RERUN)] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Retry articles whose stored result is a failure.",
+        rich_help_panel=_RERUN)] = False,
+    retry_wait: Annotated[float | None, typer.Option(hidden=True, help="First retry wait, seconds.")] = None,
+) -> None:
+    from summarizer.extract import RetryPolicy
+    from summarizer.pricing import PriceTable
+    from summarizer.progress import print_summary, reporter_for
+    from summarizer.runner import summarize_folder
+
+    inputs: list[str | Article] = list(paths)
+    try:
+        if paths.count("-") > 1:
+            raise ConfigurationError("'-' (stdin) can be given only once")
+        missing = [p for p in paths if p != "-" and not Path(p).exists()]
+        if missing:
+            raise ConfigurationError(f"no such file or folder: {', '.join(missing)}")
+        if "-" in paths:
+            inputs[paths.index("-")] = _stdin_article(max_bytes)
+        policy = None if retry_wait is None else dataclasses.replace(RetryPolicy(), initial_wait=retry_wait)
+        report = summarize_folder(
+            inputs, out, model=model, base_url=base_url, api_key=api_key, mode=mode, policy=policy,
+            include=include or (), exclude=exclude or (), concurrency=concurrency, rpm=rpm, tpm=tpm,
+            force=force, retry_failed=retry_failed, max_cost=max_cost, max_tokens=max_tokens, dry_run=dry_run,
+            prices=PriceTable.from_file(prices) if prices else None, max_bytes=max_bytes,
+            reporter=reporter_for(Console(stderr=True, soft_wrap=True)),
+        )
+    except ConfigurationError as error:
+        raise fail_usage(str(error)) from None
+    except KeyboardInterrupt:
+        typer.secho("interrupted: finished articles are stored; run the same command to resume", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    print_summary(Console(soft_wrap=True), report)
+    if report.rejected:
+        raise fail_usage(report.stopped or "the server rejected the request")
+    raise typer.Exit(EXIT_OK if report.all_ok else EXIT_FAILED)
+
+
+def _stdin_article(max_bytes: int) -> Article:
+    """One article from stdin, read like a .txt file (front matter, date header, any encoding)."""
+    data = sys.stdin.buffer.read(max_bytes + 1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "stdin.txt"
+        path.write_bytes(data)
+        found = list(iter_file(path, max_bytes=max_bytes))
+    if len(found) != 1 or not isinstance(found[0], Article):
+        problem = str(found[0]).replace(str(path), "stdin") if found else "no article"
+        raise ConfigurationError(problem)
+    return found[0].model_copy(update={"path": "-"})
+
+
+def show(
+    result: Annotated[Path, typer.Argument(help="A result file, OUT/<article id>.json.", show_default=False)],
+) -> None:
+    """Show one result readably: summary, actors, then claims, predictions and warnings with evidence."""
+    from summarizer.schema import ArticleSummary
+    from summarizer.writers import markdown_report
+
+    try:
+        summary = ArticleSummary.model_validate_json(result.read_bytes())
+    except OSError as error:
+        raise fail_usage(f"cannot read {result}: {error.strerror or error}") from None
+    except ValidationError as error:
+        raise fail_usage(f"{result} is not a summarizer result: {error.errors()[0]['msg']}") from None
+    Console().print(Markdown(markdown_report(summary)))
