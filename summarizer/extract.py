@@ -38,7 +38,7 @@ from summarizer.chunking import (
     guard_sync,
     plan_chunks,
 )
-from summarizer.client import Backend, adopt_client, openai_clients, resolve_backend
+from summarizer.client import Backend, adopt_client, openai_client, resolve_backend
 from summarizer.errors import (
     ConfigurationError,
     ProviderError,
@@ -192,7 +192,7 @@ class Summarizer:
             local = self._local_model()
             return local.plain_create if plain else local.create  # type: ignore[no-any-return]
         if self._sync is None and self._owns_clients:
-            self._sync = openai_clients(self.backend, self.params.timeout)[0]
+            self._sync = openai_client(self.backend, self.params.timeout, asynchronous=False)
         if self._sync is None:
             raise SummarizerError("this Summarizer was given an async client: use asummarize()")
         return self._sync.chat.completions.create  # type: ignore[no-any-return]
@@ -201,7 +201,7 @@ class Summarizer:
         if self.backend.kind == "embedded":
             return self._local_model().acreate  # type: ignore[no-any-return]
         if self._async is None and self._owns_clients:
-            self._async = openai_clients(self.backend, self.params.timeout)[1]
+            self._async = openai_client(self.backend, self.params.timeout, asynchronous=True)
         if self._async is None:
             raise SummarizerError("this Summarizer was given a sync client: use summarize()")
         return self._async.chat.completions.create  # type: ignore[no-any-return]

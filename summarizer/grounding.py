@@ -162,7 +162,7 @@ def _unique(names: Sequence[str], exclude: str) -> list[str]:
     return out
 
 
-def _resolve_actor(ref: str, actors: Sequence[ActorDraft], remap: dict[str, str]) -> str | None | bool:
+def _resolve_actor(ref: str, actors: Sequence[ActorDraft], remap: dict[str, str]) -> str | bool | None:
     """An actor id for `ref`, None for the article's voice, or False if it does not resolve."""
     raw = ref.strip()
     if raw.lower() in _VOICE_WORDS:
@@ -224,7 +224,8 @@ def check_draft(draft: D, info: ValidationInfo | None = None) -> D:
                 cited = ", ".join(map(str, item.sentences))
                 problems.append(
                     f'{where}.quote "{item.quote}" is not an exact copy of words in sentence(s) {cited}. '
-                    "Copy the words exactly as written there, cite the sentence that contains them, or set quote to null."
+                    "Copy the words exactly as written there, cite the sentence that contains them, "
+                    "or set quote to null."
                 )
         if not problems:
             setattr(draft, field, _dedupe(items))

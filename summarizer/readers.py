@@ -20,7 +20,7 @@ from typing import Any
 import charset_normalizer
 import yaml
 
-from summarizer.article import Article, normalize_text
+from summarizer.article import Article, is_blank
 from summarizer.errors import InputError
 
 __all__ = [
@@ -104,8 +104,8 @@ def iter_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterat
         data = _read_bytes(file, max_bytes)
         kind = SUPPORTED_SUFFIXES.get(file.suffix.lower(), "text")
         text = _decode(data, html=kind == "html").removeprefix("\ufeff")
-        if not text.strip():
-            raise _Invalid("file is empty")
+        if is_blank(text):
+            raise _Invalid("file is empty" + (": only whitespace or invisible characters" if text else ""))
         if kind == "jsonl":
             yield from _iter_jsonl(text, display)
         elif kind == "json":
@@ -174,7 +174,7 @@ def _walk(root: Path, exclude: Sequence[str], walked: set[str], skipped: list[Sk
             rel = path.relative_to(root).as_posix()
             if reason := _skip_reason(entry, rel, exclude):
                 skipped.append(Skipped(path, reason))
-            elif entry.is_dir():
+            elif _is_dir(entry):
                 stack.append((path, ancestors | {real}))
             else:
                 found.append(rel)
@@ -185,9 +185,9 @@ def _skip_reason(entry: os.DirEntry[str], rel: str, exclude: Sequence[str]) -> s
     """Why a folder entry is not an article candidate, or None when it is (or is a folder to enter)."""
     if entry.name.startswith("."):
         return "hidden"
-    if entry.is_dir():
+    if _is_dir(entry):
         return f"excluded by {pattern!r}" if (pattern := _first_match(exclude, rel)) else None
-    if not (entry.is_file() or entry.is_symlink()):  # a dangling symlink is kept: reading it says why
+    if not (entry.is_symlink() or entry.is_file()):  # a dangling or looping symlink is kept: reading it says why
         return "not a regular file"
     if entry.name.split(".", 1)[0].lower() in _PROJECT_FILES:
         return "a README/LICENSE-style file, not an article"
@@ -195,6 +195,14 @@ def _skip_reason(entry: os.DirEntry[str], rel: str, exclude: Sequence[str]) -> s
     if suffix not in SUPPORTED_SUFFIXES:
         return f"unsupported file type '{suffix}'" if suffix else "unsupported file type without a suffix"
     return None
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Like `entry.is_dir()`, but a symlink loop (ELOOP) is no folder rather than an error ending the walk."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _first_match(patterns: Sequence[str], rel: str) -> str | None:
@@ -301,7 +309,8 @@ def _load_json(text: str, what: str = "JSON") -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}" if what == "JSON" else f"column {error.colno}"
-        raise _Invalid(f"invalid {what}: {error.msg} at {where}") from None
+        # json's messages may end in "at" ("Unterminated string starting at"): say it once
+        raise _Invalid(f"invalid {what}: {error.msg.removesuffix(' at')} at {where}") from None
     except RecursionError:
         raise _Invalid(f"{what} is nested too deeply to read") from None
 
@@ -316,7 +325,7 @@ def _article_from_json(data: Any, display: str) -> Article:
         raise _Invalid(
             'the "text" field must be a string' if "text" in data else 'JSON object has no "text" field'
         )
-    if not normalize_text(data["text"]):
+    if is_blank(data["text"]):
         raise _Invalid('the "text" field is empty')
     return Article.from_text(data["text"], path=display, **_metadata(data, "JSON", strict=True))
 

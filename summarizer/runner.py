@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiolimiter import AsyncLimiter
 from pydantic import ValidationError
@@ -31,6 +31,9 @@ from summarizer.readers import DEFAULT_MAX_BYTES, Skipped, discover, iter_file
 from summarizer.schema import SCHEMA_VERSION, ArticleSummary
 from summarizer.store import Store, StoredResult, StoreKey, reason_of
 from summarizer.writers import OutputFolder
+
+if TYPE_CHECKING:
+    from summarizer.batch_api import BatchOptions
 
 __all__ = ["RateLimits", "asummarize_folder", "summarize_folder"]
 
@@ -70,6 +73,8 @@ class _Settings:
     dry_run: bool = False
     rpm: float | None = None
     tpm: float | None = None
+    via: str = "realtime"  # or "batch-api": the provider's Batch API (batch_api.py)
+    batch_api: BatchOptions | None = None
 
 
 class _Batch:
@@ -256,6 +261,11 @@ class _Batch:
 
     async def execute(self, inputs: Sequence[Path | Article], summarizer: Summarizer) -> None:
         s = self.settings
+        if s.via == "batch-api":
+            from summarizer.batch_api import execute
+
+            await execute(self, inputs, summarizer)  # the same store and outputs, through the Batch API
+            return
         limits = RateLimits(s.rpm, s.tpm) if (s.rpm or s.tpm) else None
         self.files = ThreadPoolExecutor(1, thread_name_prefix="summarizer-files")
         with OutputFolder(self.out) as self.folder, Store.in_folder(self.out) as self.store:
@@ -316,13 +326,15 @@ async def asummarize_folder(
     exclude: Sequence[str] = (), concurrency: int | None = None, rpm: float | None = None,
     tpm: float | None = None, force: bool = False, retry_failed: bool = False, max_cost: float | None = None,
     max_tokens: int | None = None, dry_run: bool = False, prices: PriceTable | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES, reporter: Reporter | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES, reporter: Reporter | None = None, via: str = "realtime",
+    batch_api: BatchOptions | None = None,
 ) -> BatchReport:
     """Summarise every article under `paths` into the folder `out`; see the module docstring for reruns.
 
     Pass a `Summarizer` (you close it) or the options to build one (model, base_url, api_key, mode, policy,
     params; closed here). `concurrency` defaults to 4, or 1 for the embedded model. A dry run estimates
-    tokens and cost, calls nothing, writes nothing, and needs no backend.
+    tokens and cost, calls nothing, writes nothing, and needs no backend. `via="batch-api"` hands the requests
+    to the provider's Batch API (`batch_api`, options in `batch_api=BatchOptions(...)`).
     """
     out = Path(out)
     prices = prices or PriceTable()
@@ -342,7 +354,7 @@ async def asummarize_folder(
         params, embedded = params or GenerationParams(), False
     try:
         settings = _Settings(include, exclude, concurrency or (1 if embedded else 4), force, retry_failed,
-                             max_cost, max_tokens, max_bytes, dry_run, rpm, tpm)
+                             max_cost, max_tokens, max_bytes, dry_run, rpm, tpm, via, batch_api)
         _check(settings, prices, model_name)
         batch = _Batch(out, model_name, params, settings, prices, reporter or Silent())
         return await batch.run(_inputs(paths, out, settings, batch.report), summarizer)
@@ -355,6 +367,8 @@ def _check(settings: _Settings, prices: PriceTable, model: str) -> None:
     """Refuse settings that cannot work before anything is read or sent."""
     if settings.concurrency < 1:
         raise ConfigurationError("--concurrency must be at least 1")
+    if settings.via not in ("realtime", "batch-api"):
+        raise ConfigurationError(f"--via must be realtime or batch-api, not {settings.via!r}")
     for name, value in (("--rpm", settings.rpm), ("--tpm", settings.tpm), ("--max-cost", settings.max_cost),
                         ("--max-tokens", settings.max_tokens)):
         if value is not None and value <= 0:

@@ -95,7 +95,7 @@ def _summary_field() -> str:
 
 
 def _items_field(what: str) -> list:  # type: ignore[type-arg]
-    return Field(default_factory=list, max_length=MAX_ITEMS, description=what)  # type: ignore[no-any-return]
+    return Field(default_factory=list, max_length=MAX_ITEMS, description=what)  # type: ignore[no-any-return,unused-ignore]
 
 
 class Extraction(BaseModel):

@@ -143,7 +143,7 @@ class OutputFolder:
             rows = []
             for summary in summaries:
                 for table, table_rows in csv_rows(summary).items():
-                    writers[table].writerows(table_rows)
+                    writers[table].writerows([safe_cell(c) for c in row] for row in table_rows)
                 rows.append(_index_row(summary))
                 actors.add(summary)
             index.write(markdown_index(rows))
@@ -158,6 +158,13 @@ class OutputFolder:
 
 
 # --------------------------------------------------------------------------- CSV
+
+
+def safe_cell(value: object) -> object:
+    """Article text is untrusted: a cell starting with = + - @ would run as a spreadsheet formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def csv_rows(summary: ArticleSummary) -> dict[str, list[list[str]]]:

@@ -17,6 +17,16 @@ How a ``POST /v1/chat/completions`` is answered, in order:
 ``server.latency`` seconds are slept before every chat-completions reply. ``GET /v1/models`` and
 ``GET /v1/models/{id}`` answer from ``server.models``. Every other path is a 404 shaped like OpenAI's.
 
+The Batch API is served too: ``POST /v1/files`` (multipart upload), ``GET /v1/files/{id}`` and
+``GET /v1/files/{id}/content``, ``POST /v1/batches``, ``GET /v1/batches`` and ``GET /v1/batches/{id}``. Each
+retrieve moves a batch one step along ``server.batch_statuses`` (default validating → in_progress →
+completed); when it reaches the end, every input line is answered by the responder (never the script, and
+never recorded as a chat request) and written as OpenAI's output lines, ``{"id", "custom_id", "response":
+{"status_code", "request_id", "body"}, "error"}``: 200s to the output file, the rest to the error file.
+``server.batch_faults`` (:class:`BatchFaults`) shuffles lines, turns lines into error lines, 4xx answers or
+invalid tool-call JSON, or ends the batch ``expired`` with partial output. ``server.answer_batch(lines)``
+answers request lines directly, as ``vllm run-batch`` would.
+
 Wire details follow recordings in /work/shared/wire (api.openai.com, 2023-2025): success bodies carry
 ``id=chatcmpl-…``, ``system_fingerprint``, ``usage`` with ``*_tokens_details``, ``message.refusal`` and
 ``message.annotations``; success headers carry ``x-request-id``, ``openai-processing-ms``,
@@ -33,21 +43,25 @@ What was actually sent is stored on ``RecordedRequest.usage`` / ``.status``.
 from __future__ import annotations
 
 import contextlib
+import email.parser
+import email.policy
 import ipaddress
 import itertools
 import json
+import random
 import socket
 import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 __all__ = [
     "DEFAULT_MODEL",
+    "BatchFaults",
     "LoopbackServer",
     "NetworkBlockedError",
     "RecordedRequest",
@@ -362,6 +376,41 @@ def _default_error_body(reply: Reply, request: RecordedRequest, request_id: str)
 
 
 # --------------------------------------------------------------------------------------------------
+# The Batch API
+# --------------------------------------------------------------------------------------------------
+BATCH_STATUSES = ("validating", "in_progress", "completed")
+BATCH_EXPIRED = "This request could not be executed before the completion window expired."
+
+
+@dataclass(frozen=True)
+class BatchFaults:
+    """What goes wrong inside a batch; line numbers are 0-based positions in the batch's input file."""
+
+    shuffle: bool = False  # output lines in another order than the input
+    error_lines: frozenset[int] = frozenset()  # ``"response": null, "error": {"code", "message"}``
+    status_lines: Mapping[int, int] = field(default_factory=dict)  # answered with this HTTP status instead
+    invalid_json_lines: frozenset[int] = frozenset()  # 200, but the tool-call arguments are cut off mid-JSON
+    expire_after: int | None = None  # the batch ends ``expired``: later lines are ``batch_expired`` errors
+
+
+def _check_batch_line(index: int, line: Any, endpoint: str, seen: set[str]) -> dict[str, Any] | None:
+    """OpenAI's validation of one input line: the error it reports for the line, or None."""
+    where = {"line": index + 1, "param": None}
+    if not isinstance(line, dict):
+        return {"code": "invalid_json_line", "message": "This line is not a JSON object.", **where}
+    custom_id = line.get("custom_id")
+    if not isinstance(custom_id, str) or not custom_id:
+        return {"code": "missing_required_parameter", "message": "Missing custom_id.", **where}
+    if custom_id in seen:
+        return {"code": "duplicate_custom_id", "message": f"The custom_id {custom_id} is not unique.", **where}
+    seen.add(custom_id)
+    if line.get("method") != "POST" or line.get("url") != endpoint or not isinstance(line.get("body"), dict):
+        return {"code": "invalid_request", "message": f"Expected method POST, url {endpoint} and a body.",
+                **where}
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
 # Network guard (used by tests/conftest.py)
 # --------------------------------------------------------------------------------------------------
 class NetworkBlockedError(RuntimeError):
@@ -527,6 +576,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._chat(record, request_id)
             finally:
                 self._release()
+        elif route.startswith(("/v1/files", "/v1/batches")):
+            self._batch_api(record, request_id, route)
         elif self.command == "GET" and route == "/v1/models":
             self._send_json(record, 200, {"object": "list", "data": owner._model_list()}, request_id)
         elif self.command == "GET" and route.startswith("/v1/models/"):
@@ -581,6 +632,38 @@ class _Handler(BaseHTTPRequestHandler):
             return
         record.usage = usage
         self._send_json(record, 200, completion, request_id, headers=headers)
+
+    # -- files and batches -------------------------------------------------------------------------
+    def _batch_api(self, record: RecordedRequest, request_id: str, route: str) -> None:
+        owner, method, parts = self.server.owner, self.command, route.split("/")[2:]
+        if method == "POST" and parts == ["files"]:
+            result: tuple[int, Any] = owner._upload(record)
+        elif method == "GET" and len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
+            found = owner._files.get(parts[1])
+            if found is not None:
+                self._send(record, 200, found["data"], "application/octet-stream", [("x-request-id", request_id)])
+                return
+            result = 404, f"No such File object: {parts[1]}"
+        elif method == "GET" and len(parts) == 2 and parts[0] == "files":
+            found = owner._files.get(parts[1])
+            result = (200, found["object"]) if found else (404, f"No such File object: {parts[1]}")
+        elif method == "POST" and parts == ["batches"]:
+            result = owner._create_batch(record.body)
+        elif method == "GET" and parts == ["batches"]:
+            with owner._lock:
+                data = list(reversed([dict(b) for b in owner._batches.values()]))
+            result = 200, {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
+                           "last_id": data[-1]["id"] if data else None, "has_more": False}
+        elif method == "GET" and len(parts) == 2 and parts[0] == "batches":
+            result = owner._poll_batch(parts[1])
+        else:
+            result = 404, f"Invalid URL ({method} {record.path})"
+        status, payload = result
+        if status == 200:
+            self._send_json(record, 200, payload, request_id)
+        else:
+            body = openai_error(payload, "invalid_request_error")
+            self._send_error_reply(record, Reply.error(status, body=body), request_id)
 
     # -- low-level responses -----------------------------------------------------------------------
     _counted = False
@@ -801,6 +884,14 @@ class LoopbackServer:
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # The Batch API: server-side state that outlives reset(), like OpenAI's.
+        self.batch_statuses: tuple[str, ...] = BATCH_STATUSES
+        self.batch_faults = BatchFaults()
+        self._files: dict[str, dict[str, Any]] = {}
+        self._batches: dict[str, dict[str, Any]] = {}
+        self._batch_polls: dict[str, int] = {}
+        self._batch_problems: dict[str, list[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> LoopbackServer:
@@ -948,3 +1039,185 @@ class LoopbackServer:
             {"id": mid, "object": "model", "created": created.get(mid, 1700000000), "owned_by": "system"}
             for mid in self.models
         ]
+
+    # -- the Batch API -----------------------------------------------------------------------------
+    @property
+    def batch_creates(self) -> list[RecordedRequest]:
+        """The recorded ``POST /v1/batches`` requests."""
+        with self._lock:
+            return [r for r in self.requests if r.method == "POST" and r.path.rstrip("/") == "/v1/batches"]
+
+    @property
+    def batch_ids(self) -> list[str]:
+        """Every batch created, oldest first."""
+        with self._lock:
+            return list(self._batches)
+
+    def batch_status(self, batch_id: str) -> str:
+        """A batch's current status, without moving it along."""
+        with self._lock:
+            return str(self._batches[batch_id]["status"])
+
+    def batch_input(self, batch_id: str) -> list[dict[str, Any]]:
+        """The request lines of a batch's input file."""
+        with self._lock:
+            data = self._files[self._batches[batch_id]["input_file_id"]]["data"]
+        return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+    def batch_output(self, batch_id: str) -> list[dict[str, Any]]:
+        """The lines of a batch's output and error files (empty until it has ended)."""
+        with self._lock:
+            batch = self._batches[batch_id]
+            data = [self._files[f]["data"] for f in (batch["output_file_id"], batch["error_file_id"]) if f]
+        return [json.loads(line) for chunk in data for line in chunk.splitlines() if line.strip()]
+
+    def answer_batch(
+        self, lines: list[dict[str, Any]], faults: BatchFaults | None = None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Answer request lines with the responder, as a batch would: (output lines, error lines)."""
+        faults = faults or BatchFaults()
+        done: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for index, line in enumerate(lines):
+            request_id = self._next_request_id()
+            out: dict[str, Any] = {"id": f"batch_req_{next(self._ids):024x}", "custom_id": line.get("custom_id"),
+                                   "response": None, "error": None}
+            if faults.expire_after is not None and index >= faults.expire_after:
+                out["error"] = {"code": "batch_expired", "message": BATCH_EXPIRED}
+            elif index in faults.error_lines:
+                out["error"] = {"code": "server_error", "message": "loopback: scripted batch error line"}
+            else:
+                out["response"] = self._answer_line(index, line, faults, request_id)
+            ok = out["response"] is not None and out["response"]["status_code"] == 200
+            (done if ok else failed).append(out)
+        if faults.shuffle:
+            random.Random(len(lines)).shuffle(done)
+            random.Random(len(lines) + 1).shuffle(failed)
+        return done, failed
+
+    def _answer_line(self, index: int, line: dict[str, Any], faults: BatchFaults,
+                     request_id: str) -> dict[str, Any]:
+        body = line.get("body")
+        raw = json.dumps(body).encode()
+        record = RecordedRequest("POST", str(line.get("url")), {}, body, raw, time.monotonic())
+        problem = _validate_chat_body(record, raw_ok=True)
+        if problem is not None:
+            reply = Reply.error(400, body=problem)
+        elif index in faults.status_lines:
+            reply = Reply.error(faults.status_lines[index])
+        else:
+            reply = self._ask_responder(record)
+            while reply.kind == "slow":
+                reply = reply.then or self._ask_responder(record)
+        if index in faults.invalid_json_lines and reply.kind == "tool_call":
+            arguments = reply.arguments or "{}"
+            reply = replace(reply, arguments=arguments[: max(1, len(arguments) // 2)])
+        if reply.kind in ("tool_call", "content"):
+            completion, _ = _completion_body(self, reply, record)
+            return {"status_code": 200, "request_id": request_id, "body": completion}
+        status = reply.status if reply.kind == "error" else 500
+        error = reply.body if reply.kind == "error" else None
+        if error is None:
+            error = _default_error_body(replace(reply, status=status), record, request_id)
+        if not isinstance(error, Mapping):
+            error = openai_error(error.decode() if isinstance(error, bytes) else str(error), "server_error")
+        return {"status_code": status, "request_id": request_id, "body": error}
+
+    def _new_file(self, filename: str, purpose: str, data: bytes) -> dict[str, Any]:
+        with self._lock:
+            file_id = f"file-{next(self._ids):024d}"
+            obj = {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+                   "filename": filename, "purpose": purpose, "status": "processed", "expires_at": None,
+                   "status_details": None}
+            self._files[file_id] = {"object": obj, "data": data}
+        return obj
+
+    def _upload(self, record: RecordedRequest) -> tuple[int, Any]:
+        content_type = record.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return 400, "Files are uploaded as multipart/form-data."
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + record.raw)
+        fields: dict[str, tuple[str | None, bytes]] = {}
+        for part in message.iter_parts():  # type: ignore[attr-defined]
+            name = part.get_param("name", header="content-disposition")
+            fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+        purpose = fields.get("purpose", (None, b""))[1].decode()
+        if "file" not in fields or purpose not in ("batch", "fine-tune", "assistants", "user_data"):
+            return 400, "Upload a file and a purpose (batch, fine-tune, assistants or user_data)."
+        filename, data = fields["file"]
+        return 200, self._new_file(filename or "upload", purpose, data)
+
+    def _create_batch(self, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict):
+            return 400, "We could not parse the JSON body of your request."
+        endpoint, file_id = body.get("endpoint"), body.get("input_file_id")
+        if endpoint != "/v1/chat/completions" or body.get("completion_window") != "24h":
+            return 400, "The loopback server batches /v1/chat/completions with completion_window 24h only."
+        with self._lock:
+            found = self._files.get(str(file_id))
+        if found is None or found["object"]["purpose"] != "batch":
+            return 400, f"No such File object with purpose batch: {file_id}"
+        seen: set[str] = set()
+        problems: list[dict[str, Any]] = []
+        lines: list[Any] = []
+        for index, raw in enumerate(x for x in found["data"].splitlines() if x.strip()):
+            try:
+                lines.append(json.loads(raw))
+            except ValueError:
+                lines.append(None)
+            problem = _check_batch_line(index, lines[-1], endpoint, seen)
+            if problem is not None:
+                problems.append(problem)
+        now = int(time.time())
+        with self._lock:
+            batch_id = f"batch_{next(self._ids):024x}"
+            batch: dict[str, Any] = {
+                "id": batch_id, "object": "batch", "endpoint": endpoint, "errors": None, "input_file_id": file_id,
+                "completion_window": "24h", "status": self.batch_statuses[0], "output_file_id": None,
+                "error_file_id": None, "created_at": now, "in_progress_at": None, "expires_at": now + 86400,
+                "finalizing_at": None, "completed_at": None, "failed_at": None, "expired_at": None,
+                "cancelling_at": None, "cancelled_at": None, "metadata": body.get("metadata"),
+                "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            }
+            self._batches[batch_id] = batch
+            self._batch_polls[batch_id] = 0
+            self._batch_problems[batch_id] = problems
+            return 200, dict(batch)
+
+    def _poll_batch(self, batch_id: str) -> tuple[int, Any]:
+        """One retrieve: the batch moves one step along `batch_statuses`; at the end its lines are answered."""
+        with self._lock:
+            batch = self._batches.get(batch_id)
+            if batch is None:
+                return 404, f"No such Batch object: {batch_id}"
+            if batch["status"] in ("completed", "expired", "failed", "cancelled"):
+                return 200, dict(batch)
+            self._batch_polls[batch_id] += 1
+            statuses = self.batch_statuses
+            status = statuses[min(self._batch_polls[batch_id], len(statuses) - 1)]
+            problems = self._batch_problems[batch_id]
+            now = int(time.time())
+            if problems:
+                batch.update(status="failed", failed_at=now, errors={"object": "list", "data": problems})
+                return 200, dict(batch)
+            if status != "completed":
+                batch["status"] = status
+                if status == "in_progress" and batch["in_progress_at"] is None:
+                    batch["in_progress_at"] = now
+                return 200, dict(batch)
+            faults = self.batch_faults
+        done, failed = self.answer_batch(self.batch_input(batch_id), faults)
+        output = self._new_file(f"{batch_id}_output.jsonl", "batch_output", _jsonl(done)) if done else None
+        errors = self._new_file(f"{batch_id}_error.jsonl", "batch_output", _jsonl(failed)) if failed else None
+        final = "expired" if faults.expire_after is not None else "completed"
+        with self._lock:
+            batch.update(status=final, output_file_id=output and output["id"], error_file_id=errors and errors["id"],
+                         request_counts={"total": len(done) + len(failed), "completed": len(done),
+                                         "failed": len(failed)}, finalizing_at=now)
+            batch["expired_at" if final == "expired" else "completed_at"] = now
+            return 200, dict(batch)
+
+
+def _jsonl(lines: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()

@@ -147,3 +147,10 @@ def test_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "out").write_text("x")
     with pytest.raises(ConfigurationError, match="is a file"):
         OutputFolder(tmp_path / "out").open()
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
+    from summarizer.writers import safe_cell
+
+    assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert safe_cell("-1+2") == "'-1+2" and safe_cell("Zelensky said") == "Zelensky said" and safe_cell(3) == 3

@@ -1,0 +1,82 @@
+"""Output paths come from article ids (sha256 hex) only, never from titles, URLs or other untrusted fields.
+
+Hostile titles point inside tmp_path (never at /etc: tests may run as root), so that a bug would show up as a
+stray file next to OUT rather than damage the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fixtures_lib import minimal_answer
+from loopback import LoopbackServer, Reply
+
+from summarizer import Article, summarize_folder
+from summarizer.store import STORE_DIR
+from summarizer.writers import OutputFolder
+
+ID_FILE = re.compile(r"\A[0-9a-f]{64}\.(json|md)\Z")
+AGGREGATES = {"summaries.jsonl", "failures.jsonl", "index.md", "actors.csv", "claims.csv", "predictions.csv",
+              "warnings.csv", "actors_index.csv", "actors_index.json"}
+
+
+def hostile(tmp_path: Path) -> list[dict[str, str]]:
+    """Articles whose title, url and other fields look like paths, each with a distinct text."""
+    target = tmp_path / "outside"
+    fields = [
+        {"title": "../../outside/passwd", "url": "../../outside/shadow"},
+        {"title": f"{target}/absolute.json", "url": f"file://{target}/absolute.md"},
+        {"title": "a/b/c", "source": "/", "byline": "../../../../outside/byline"},
+        {"title": "..\\..\\outside\\windows.json", "url": "C:\\outside\\x.json"},
+        {"title": "summaries.jsonl", "url": "index.md"},  # the names of OUT's own files
+        {"title": ".summarizer/store.sqlite", "url": "./.summarizer/lock"},
+        {"title": "[click](javascript:alert(1)) | col | ](x.md)", "url": "https://example.org/[x](y)"},
+        {"title": "Same title"},
+        {"title": "Same title"},  # a different article with the same title: its own file
+    ]
+    return [{**f, "text": f"Article number {i} says something. The council met on day {i}."}
+            for i, f in enumerate(fields)]
+
+
+def snapshot(root: Path, skip: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_relative_to(skip)}
+
+
+def test_file_names_come_from_article_ids_only(loopback: LoopbackServer, tmp_path: Path) -> None:
+    articles = hostile(tmp_path)
+    folder, out = tmp_path / "in", tmp_path / "work" / "out"
+    folder.mkdir()
+    for i, article in enumerate(articles[:5]):
+        (folder / f"{i}.json").write_text(json.dumps(article), encoding="utf-8")
+    (folder / "more.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles[5:]), encoding="utf-8")
+    (folder / "copy.json").write_text(json.dumps(articles[0] | {"title": "../copy"}), encoding="utf-8")
+    before = snapshot(tmp_path, out)
+    loopback.responder = lambda request: Reply.tool_call(minimal_answer())
+
+    report = summarize_folder(folder, out, base_url=loopback.base_url, api_key="test-key", model="gpt-4o-mini")
+
+    assert report.all_ok and report.ok == len(articles)
+    assert [s.reason for s in report.skipped] == ["same text as " + str(folder / "0.json")]  # not overwritten
+    assert snapshot(tmp_path, out) == before and not (tmp_path / "outside").exists()  # nothing outside OUT
+    ids = {Article.from_text(a["text"]).id for a in articles}
+    per_article = [p for p in out.iterdir() if p.name not in AGGREGATES and p.name != STORE_DIR]
+    assert all(ID_FILE.match(p.name) and p.is_file() and not p.is_symlink() for p in per_article), per_article
+    assert {p.stem for p in per_article} == ids and len(per_article) == 2 * len(ids)
+    for path in out.glob("*.json"):
+        if path.name != "actors_index.json":  # each file holds the article it is named after
+            assert json.loads(path.read_text(encoding="utf-8"))["article"]["id"] == path.stem
+    titles = {json.loads(line)["article"]["title"] for line in (out / "summaries.jsonl").read_text().splitlines()}
+    assert titles == {a["title"] for a in articles}  # the titles themselves are kept, verbatim
+    assert {p.name for p in (out / STORE_DIR).iterdir()} <= {"store.sqlite", "store.sqlite-wal",
+                                                             "store.sqlite-shm", "lock", "tmp"}
+    links = re.findall(r"(?<!\\)\]\(([^)]*)\)", (out / "index.md").read_text(encoding="utf-8"))
+    assert sorted(links) == sorted(f"{i}.md" for i in ids)  # a title cannot add or redirect a link
+
+
+@pytest.mark.parametrize("bad", ["../" + "a" * 64, "/" + "a" * 63, "a" * 63 + "/", "A" * 64, "a" * 65, ""])
+def test_only_an_article_id_names_a_file(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError, match="not an article id"):
+        OutputFolder(tmp_path).article_files(bad)
