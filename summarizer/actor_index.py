@@ -18,7 +18,7 @@ from typing import IO
 
 from pydantic import BaseModel, Field, ValidationError
 
-from summarizer.actors import Mention, fold, group_mentions, name_key
+from summarizer.actors import Mention, fold, group_mentions, unique_aliases
 from summarizer.errors import ConfigurationError
 from summarizer.schema import ArticleSummary
 
@@ -100,20 +100,9 @@ class ActorIndex:
         found = list(articles.values())
         kinds = sorted({self._mentions[i].kind for i in members})
         return ActorRow(
-            name=name, kinds=kinds, aliases=_aliases(names, name), articles=found,
+            name=name, kinds=kinds, aliases=unique_aliases(names, name), articles=found,
             claims=sum(a.claims for a in found), predictions=sum(a.predictions for a in found),
             warnings=sum(a.warnings for a in found), possibly_same_as=maybe)
-
-
-def _aliases(names: Iterable[str], canonical: str) -> list[str]:
-    seen = {name_key(canonical)}
-    out = []
-    for n in names:
-        key = name_key(n)
-        if key and key not in seen:
-            seen.add(key)
-            out.append(n.strip())
-    return out
 
 
 def build_actor_index(summaries: Iterable[ArticleSummary]) -> list[ActorRow]:

@@ -19,7 +19,7 @@ import itertools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -312,3 +312,15 @@ def _canonical(names: Sequence[str]) -> str:
         return -len(words), -counts[name], sum(len(w) == 1 for w in words), len(name.split())
 
     return sorted(counts, key=rank)[0]
+
+
+def unique_aliases(names: Iterable[str], canonical: str) -> list[str]:
+    """Aliases without repeats or the canonical name itself, compared by `name_key`."""
+    seen = {name_key(canonical)}
+    out = []
+    for n in names:
+        key = name_key(n)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(n.strip())
+    return out

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarizer.store import StoreKey
+from summarizer.store import StoreKey, transaction
 
 __all__ = ["CONSUMED", "Job", "Ledger", "LineRef"]
 
@@ -78,16 +78,8 @@ class Ledger:
     def close(self) -> None:
         self._db.close()
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write, whole or not at all, even if the process is killed."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     def uploaded(self, input_file_id: str, lines: Sequence[LineRef]) -> None:
         """An input file is at the provider: remember it and what each of its lines stands for."""

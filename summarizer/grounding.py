@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationInfo
 from rapidfuzz import fuzz
 
-from summarizer.actors import Mention, group_mentions, name_key, variant_key
+from summarizer.actors import Mention, group_mentions, unique_aliases, variant_key
 from summarizer.article import Article
 from summarizer.schema import (
     ARTICLE_VOICE,
@@ -145,21 +145,10 @@ def merge_actor_drafts(actors: Sequence[ActorDraft]) -> tuple[list[ActorDraft], 
         first = drafts[0]
         names = [n for d in drafts for n in (d.name, *d.aliases)]
         role = next((d.role for d in drafts if d.role.strip()), first.role)
-        aliases = _unique(names, exclude=name)
+        aliases = unique_aliases(names, name)
         merged.append(first.model_copy(update={"name": name, "role": role, "aliases": aliases}))
         remap.update({d.id: first.id for d in drafts})
     return merged, remap
-
-
-def _unique(names: Sequence[str], exclude: str) -> list[str]:
-    seen = {name_key(exclude)}
-    out = []
-    for n in names:
-        k = name_key(n)
-        if k and k not in seen:
-            seen.add(k)
-            out.append(n.strip())
-    return out
 
 
 def _resolve_actor(ref: str, actors: Sequence[ActorDraft], remap: dict[str, str]) -> str | bool | None:
