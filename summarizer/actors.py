@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-__all__ = ["ActorGroups", "Mention", "fold", "group_mentions", "looks_like_name", "name_key", "variant_key"]
+__all__ = ["ActorGroups", "Mention", "fold", "group_mentions", "looks_like_name", "name_key", "split_title",
+           "unique_aliases", "variant_key"]
 
 # Titles and honorifics that precede a name and do not change who is meant.
 _TITLES = {
@@ -312,6 +313,16 @@ def _canonical(names: Sequence[str]) -> str:
         return -len(words), -counts[name], sum(len(w) == 1 for w in words), len(name.split())
 
     return sorted(counts, key=rank)[0]
+
+
+def split_title(name: str) -> tuple[str, str]:
+    """("Secretary of Defense", "Lloyd Austin") for "Secretary of Defense Lloyd Austin"; ("", name) when the name
+    has no leading title or would keep fewer than two words ("Pope Francis", "General Motors" stay whole)."""
+    words = name.split()
+    kept = len(name_key(name).split())
+    if 2 <= kept < len(words) and name_key(" ".join(words[-kept:])) == name_key(name):
+        return " ".join(words[:-kept]), " ".join(words[-kept:])
+    return "", name.strip()
 
 
 def unique_aliases(names: Iterable[str], canonical: str) -> list[str]:

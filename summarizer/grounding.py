@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationInfo
 from rapidfuzz import fuzz
 
-from summarizer.actors import Mention, group_mentions, unique_aliases, variant_key
+from summarizer.actors import Mention, group_mentions, split_title, unique_aliases, variant_key
 from summarizer.article import Article
 from summarizer.schema import (
     ARTICLE_VOICE,
@@ -145,6 +145,9 @@ def merge_actor_drafts(actors: Sequence[ActorDraft]) -> tuple[list[ActorDraft], 
         first = drafts[0]
         names = [n for d in drafts for n in (d.name, *d.aliases)]
         role = next((d.role for d in drafts if d.role.strip()), first.role)
+        if first.kind == "person":  # "Secretary of Defense Lloyd Austin" is Lloyd Austin, in that role
+            title, bare = split_title(name)
+            name, role = bare, (role if role.strip() else title)
         aliases = unique_aliases(names, name)
         merged.append(first.model_copy(update={"name": name, "role": role, "aliases": aliases}))
         remap.update({d.id: first.id for d in drafts})
@@ -204,7 +207,10 @@ def check_draft(draft: D, info: ValidationInfo | None = None) -> D:
                     f"the article has sentences 1–{n_max}. Cite only numbers shown in [brackets]."
                 )
                 continue
-            item.sentences = anchor_sentences(article, item.statement, sorted(set(item.sentences)))
+            by_model = sorted(set(item.sentences))
+            item.sentences = anchor_sentences(article, item.statement, by_model)
+            if item.sentences != by_model:
+                item._model_cited = by_model
             if not item.statement.strip():
                 problems.append(f"{where}.statement is empty: state the item in one sentence.")
             if item.quote is not None and not item.quote.strip():
@@ -273,7 +279,7 @@ def evidence_for(article: Article, item: ItemDraft) -> Evidence:
         found = _quote_span(article, item)
         if found is not None:
             quote = Span(start=found[0], end=found[1], text=article.text[found[0]:found[1]])
-    return Evidence(sentences=spans, quote=quote)
+    return Evidence(sentences=spans, quote=quote, re_anchored_from=item._model_cited)
 
 
 def build_summary(

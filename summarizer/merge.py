@@ -53,7 +53,10 @@ def _lift(item: ItemDraft, chunk: Chunk, ids: dict[str, str]) -> ItemDraft:
     update: dict[str, object] = {"actor": actor, "sentences": sentences}
     if isinstance(item, WarningDraft):
         update["addressees"] = [ids.get(_local(chunk, a), a) for a in item.addressees]
-    return item.model_copy(update=update)
+    lifted = item.model_copy(update=update)
+    if item._model_cited is not None:
+        lifted._model_cited = [chunk.sentence_number(n) for n in item._model_cited]
+    return lifted
 
 
 def _once(found: list[tuple[int, ItemDraft]]) -> list[ItemDraft]:
@@ -81,6 +84,8 @@ def _absorb(keep: ItemDraft, other: ItemDraft) -> None:
     """Fold a duplicate into the item kept: a named speaker over the article's voice, all sentences, gaps."""
     if keep.actor == ARTICLE_VOICE:
         keep.actor = other.actor
+    if keep._model_cited is not None or other._model_cited is not None:  # either twin's citations were moved
+        keep._model_cited = sorted({*(keep._model_cited or keep.sentences), *(other._model_cited or other.sentences)})
     keep.sentences = sorted({*keep.sentences, *other.sentences})
     for name in _FILLABLE:
         if getattr(keep, name, None) is None and getattr(other, name, None) is not None:

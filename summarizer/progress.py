@@ -231,7 +231,10 @@ def print_summary(console: Console, report: BatchReport) -> None:
                       markup=False)
         for failure in failures[:LISTED]:
             earlier = " (earlier run; --retry-failed retries it)" if failure.stored else ""
-            first = failure.message.splitlines()[0][:200] if failure.message else ""
+            first = failure.message.splitlines()[0] if failure.message else ""
+            if failure.path:  # an InputError already starts with the path printed in front of it
+                first = first.removeprefix(f"{failure.path}: ")
+            first = first[:200]
             console.print(f"  {failure.path or failure.article_id}: {failure.reason}: {first}{earlier}",
                           markup=False, highlight=False)
         if len(failures) > LISTED:

@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -216,9 +217,17 @@ def _first_match(patterns: Sequence[str], rel: str) -> str | None:
     return None
 
 
+_FILE_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device"}
+
+
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
     """Read at most max_bytes + 1 bytes so a huge file is refused without loading it."""
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a FIFO without a writer would block the run
+            raise _Invalid(f"not a regular file ({_FILE_KINDS.get(stat.S_IFMT(mode), 'special file')}); "
+                           "save the article to a file and pass that")
         with path.open("rb") as stream:
             data = stream.read(max_bytes + 1)
     except OSError as error:

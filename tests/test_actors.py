@@ -15,7 +15,7 @@ from test_runner import FAST
 
 from summarizer import ArticleSummary, summarize_folder
 from summarizer.actor_index import build_actor_index, filter_rows, load_actor_index
-from summarizer.actors import Mention, group_mentions, variant_key
+from summarizer.actors import Mention, group_mentions, split_title, variant_key
 from summarizer.grounding import merge_actor_drafts
 from summarizer.schema import ActorDraft
 
@@ -194,3 +194,26 @@ def test_cli_lists_the_index_filtered_by_name(run_out: Path, tmp_path: Path) -> 
     assert re.search(r"Lloyd Austin .* Lloyd Austen", table.stdout) and "8 actor(s)" in table.stdout
     missing = cli("actors", tmp_path / "nowhere")
     assert missing.returncode == 2 and "summarizer run" in missing.stderr
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Secretary of Defense Lloyd Austin", ("Secretary of Defense", "Lloyd Austin")),
+    ("President Volodymyr Zelensky", ("President", "Volodymyr Zelensky")),
+    ("Ukrainian President Volodymyr Zelensky", ("Ukrainian President", "Volodymyr Zelensky")),
+    ("Lloyd Austin", ("", "Lloyd Austin")),
+    ("Pope Francis", ("", "Pope Francis")),  # one word would be left: the title stays part of the name
+    ("General Motors", ("", "General Motors")),
+    ("North Korea", ("", "North Korea")),
+])
+def test_split_title(name: str, expected: tuple[str, str]) -> None:
+    assert split_title(name) == expected
+
+
+def test_a_person_named_with_a_title_is_named_without_it_and_the_title_becomes_the_role() -> None:
+    drafts = [ActorDraft(id="A1", name="Secretary of Defense Lloyd Austin", kind="person"),
+              ActorDraft(id="A2", name="Ukrainian President Volodymyr Zelensky", kind="person", role="head of state"),
+              ActorDraft(id="A3", name="The Kyiv Independent", kind="organization")]
+    merged, _ = merge_actor_drafts(drafts)
+    assert [(a.name, a.role) for a in merged] == [("Lloyd Austin", "Secretary of Defense"),
+                                                  ("Volodymyr Zelensky", "head of state"),
+                                                  ("The Kyiv Independent", "")]

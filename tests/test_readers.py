@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import json
 import os
@@ -277,6 +278,20 @@ def test_unreadable_file(tmp_path: Path) -> None:
     path = write(tmp_path, "secret.txt", BODY)
     path.chmod(0)
     assert "permission denied" in str(only_error(path))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        future = pool.submit(only_error, pipe)
+        try:
+            error = future.result(timeout=10)
+        finally:
+            if not future.done():  # the read blocked: give it a writer so the thread (and the test) can end
+                pipe.write_bytes(b"")
+    assert "not a regular file (a named pipe)" in str(error)
 
 
 def test_read_article_raises_what_iter_file_yields(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from summarizer import (
 )
 from summarizer.grounding import verify_summary
 from summarizer.readers import read_article
+from summarizer.writers import markdown_report
 
 FAST = RetryPolicy(transport_retries=3, reasks=2, initial_wait=0.01, max_wait=0.05)
 
@@ -178,3 +179,19 @@ def test_environment_configures_the_client(loopback: LoopbackServer, monkeypatch
     summarize(SEED, policy=FAST)
     req = loopback.chat_requests[0]
     assert req.model == "my-model" and req.api_key == "env-key"
+
+
+def test_a_misnumbered_copy_is_re_anchored_and_says_so(loopback: LoopbackServer) -> None:
+    article = read_article(SEED)
+    copied = article.sentence(20).text
+    moved = answer("zelensky-north-korea")
+    moved["claims"][0] |= {"statement": copied, "sentences": [3], "quote": None}
+    loopback.script(Reply.tool_call(moved))
+    result = _summarizer(loopback).summarize(article)
+    (claim,) = [c for c in result.claims if c.statement == copied]
+    assert [s.sentence for s in claim.evidence.sentences] == [20]
+    assert claim.evidence.re_anchored_from == [3]
+    assert verify_summary(result, article) == []
+    kept = [c for c in result.claims if c is not claim]
+    assert kept and all(c.evidence.re_anchored_from is None for c in kept)  # the model's own citations, untouched
+    assert "The model cited \\[3\\]" in markdown_report(result)
