@@ -56,6 +56,7 @@ ITEM_FIELDS = ("claims", "predictions", "warnings")
 # (0-100) compare the statement with each sentence; below ANCHOR_MIN nothing is changed.
 ANCHOR_MIN = 85
 KEEP_MIN = 60
+NEAR_SAME = 90  # rapidfuzz token_sort_ratio (0-100) from which two statements are one said twice
 
 
 @contextmanager
@@ -247,15 +248,20 @@ def anchor_sentences(article: Article, statement: str, cited: list[int]) -> list
 
 
 def _dedupe(items: list[ItemDraft]) -> list[ItemDraft]:
-    """Drop repeats: same actor and the same statement (small models loop)."""
-    seen: set[tuple[str, str]] = set()
-    out = []
+    """Drop repeats (small models loop): same actor and the same statement, or the same sentences and a
+    near-identical statement (rapidfuzz token_sort_ratio ≥ NEAR_SAME)."""
+    out: list[ItemDraft] = []
     for item in items:
-        key = (item.actor, normalise(item.statement).lower())
-        if key not in seen:
-            seen.add(key)
+        if not any(_repeats(item, kept) for kept in out):
             out.append(item)
     return out
+
+
+def _repeats(item: ItemDraft, kept: ItemDraft) -> bool:
+    if item.actor != kept.actor:
+        return False
+    a, b = normalise(item.statement).lower(), normalise(kept.statement).lower()
+    return a == b or (item.sentences == kept.sentences and fuzz.token_sort_ratio(a, b) >= NEAR_SAME)
 
 
 def _quote_span(article: Article, item: ItemDraft) -> tuple[int, int] | None:

@@ -51,11 +51,12 @@ def _threads() -> int:
 
 # A 1.5B model writes long, repetitive lists when it may; every token costs ~60 ms on 2 cores. These caps are
 # enforced by the grammar, so they bound both run time and rambling.
-LIST_CAPS = {"actors": 10, "claims": 3, "predictions": 3, "warnings": 3, "sentences": 2, "aliases": 3,
+LIST_CAPS = {"actors": 12, "claims": 6, "predictions": 4, "warnings": 2, "sentences": 2, "aliases": 3,
              "addressees": 2}
 STRING_CAPS = {"id": 12, "summary": 400, "statement": 180, "name": 60, "role": 40, "timeframe": 40, "condition": 120,
                "consequence": 120}
 ITEM_STRING_CAPS = {"aliases": 60, "addressees": 60}  # strings inside lists: unbounded, a small model can loop
+PROSE = frozenset(STRING_CAPS) - {"id"}  # capped strings a reader reads: a cut one is marked as cut
 DROPPED = ("quote", "role")  # optional in the schema: sentence numbers ground every item; roles cost tokens
 
 
@@ -102,6 +103,43 @@ def constrain_schema(schema: dict[str, Any], n_sentences: int | None, actor_ids:
 
     walk(schema)
     return schema
+
+
+def tidy_answer(text: str) -> str:
+    """Two repairs of a grammar-decoded answer that would otherwise cost a re-ask or mislead a reader.
+
+    - A raw control character (a newline) inside a string, which llama-cpp-python's schema grammar lets through
+      and strict JSON refuses: prose strings get their whitespace collapsed, anything else is escaped.
+    - A string the grammar cut at its cap ("...fight on Russia's") ends at its last whole word, with "…": the
+      grammar closed it mid-word, not the model, and an item must not pretend that is what it said.
+
+    Text that is not a JSON object (an answer cut off as a whole) is returned as it is.
+    """
+    try:
+        data = json.loads(text, strict=False)
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: _prose(value, STRING_CAPS[key]) if key in PROSE and isinstance(value, str) else walk(value)
+                    for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(value) for value in node]
+        return node
+
+    return json.dumps(walk(data), ensure_ascii=False)
+
+
+def _prose(value: str, cap: int) -> str:
+    cut = len(value) >= cap
+    value = " ".join(value.split())
+    if not cut:
+        return value
+    head = value[: value.rfind(" ")] if " " in value else value
+    return head.rstrip(" ,;:-") + "…"
 
 
 class LocalModel:
@@ -188,6 +226,8 @@ class LocalModel:
             raw = llm.create_chat_completion(messages=messages, grammar=grammar, max_tokens=max_tokens,
                                              temperature=temperature, seed=0)
         text = raw["choices"][0]["message"].get("content") or ""
+        if schema is not None:
+            text = tidy_answer(text)
         finish = raw["choices"][0].get("finish_reason") or "stop"
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if tool is not None:

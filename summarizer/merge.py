@@ -15,12 +15,11 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from summarizer.chunking import Chunk
-from summarizer.grounding import ITEM_FIELDS, merge_actor_drafts, normalise
+from summarizer.grounding import ITEM_FIELDS, NEAR_SAME, merge_actor_drafts, normalise
 from summarizer.schema import ARTICLE_VOICE, Extraction, ItemDraft, WarningDraft
 
 __all__ = ["NEAR_SAME", "merge_drafts"]
 
-NEAR_SAME = 90  # rapidfuzz token_sort_ratio (0-100) from which two statements are one said twice
 _FILLABLE = ("quote", "timeframe", "condition", "consequence")
 
 

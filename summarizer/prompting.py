@@ -8,6 +8,8 @@ article and many articles in a batch share the longest possible prefix.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -21,7 +23,8 @@ from summarizer.schema import ActorDraft
 
 Step = Literal["extract", "actors", "claims", "predictions", "warnings"]
 _FILES = ("system.j2", "article.j2", "actors.j2", "step_extract.j2", "step_actors.j2", "step_claims.j2",
-          "step_predictions.j2", "step_warnings.j2", "example.md")
+          "step_predictions.j2", "step_warnings.j2", "example.md", "cues.json")
+CUED_STEPS = ("claims", "predictions", "warnings")
 
 
 def _template_dir() -> Path:
@@ -54,6 +57,25 @@ def prompt_hash() -> str:
 
 
 @cache
+def _cue_patterns() -> dict[str, re.Pattern[str]]:
+    words = json.loads((_template_dir() / "cues.json").read_text(encoding="utf-8"))
+    quotes = "|[“”\"]"  # a quotation is a claim's cue too
+    return {step: re.compile(rf"\b(?:{words[step]})\b" + (quotes if step == "claims" else ""), re.IGNORECASE)
+            for step in CUED_STEPS}
+
+
+def cued_sentences(article: Article, step: str) -> list[int]:
+    """Sentences worth a look in `step`, by the words that mark them (`prompts/cues.json`); [] for other steps.
+
+    A small model lists the first items it notices and stops; naming the sentences that report speech (claims),
+    the future (predictions) or a warning spreads its attention over the whole article. A hint in the prompt,
+    never a filter: the model may cite any sentence, and the validators check whatever it cites.
+    """
+    pattern = _cue_patterns().get(step)
+    return [s.n for s in article.sentences if pattern.search(s.text)] if pattern else []
+
+
+@cache
 def _example() -> str:
     return (_template_dir() / "example.md").read_text(encoding="utf-8").strip()
 
@@ -80,7 +102,8 @@ def build_messages(
     )
     if actors:
         body = f"{body}\n\n{render('actors.j2', actors=list(actors))}"
-    instruction = render(f"step_{step}.j2")
+    cued = ", ".join(f"[{n}]" for n in cued_sentences(article, step))
+    instruction = render(f"step_{step}.j2", cued=cued)
     return [
         {"role": "system", "content": system},
         {"role": "user", "content": f"{body}\n\n{instruction}"},

@@ -83,3 +83,18 @@ def test_unresolvable_timeframes_stay_none() -> None:
 def test_redaction_hides_keys_even_partly_masked() -> None:
     assert "canary" not in redact("key canary-123456 leaked", ["canary-123456"])
     assert "sk-abc" not in redact("Incorrect API key provided: sk-abc***wxyz.")
+
+
+def test_a_repeated_item_is_kept_once_and_a_different_one_on_the_same_sentence_stays() -> None:
+    draft = _draft()
+    claim = draft["claims"][0]  # type: ignore[index]
+    draft["claims"] = [claim,
+                       {**claim, "statement": "The bridge will fall!"},            # the same, punctuated
+                       {**claim, "statement": "the bridge, it will fall."},        # near-identical, same sentence
+                       {**claim, "statement": "Officials spoke about the bridge."},  # different: stays
+                       {**claim, "statement": "The bridge will fall.", "actor": "article"}]  # other speaker: stays
+    with validation_article(ARTICLE):
+        claims = Extraction.model_validate(draft).claims
+    assert [(c.actor, c.statement) for c in claims] == [
+        ("A1", "The bridge will fall."), ("A1", "Officials spoke about the bridge."),
+        ("article", "The bridge will fall.")]
