@@ -44,10 +44,11 @@ from summarizer.schema import (
     Warning,
 )
 from summarizer.timeframes import resolve_timeframe
+from summarizer.writers import replacing_file
 
 __all__ = [
-    "NAIVE_PROMPT_HASH", "BaselineRun", "NaiveItem", "NaivePrediction", "NaiveSummary", "naive_summarize",
-    "run_baseline",
+    "NAIVE_PROMPT_HASH", "BaselineRun", "NaiveItem", "NaivePrediction", "NaiveSummary", "missing_outputs",
+    "naive_summarize", "run_baseline",
 ]  # fmt: skip
 
 SYSTEM = "You summarize news articles as structured data."
@@ -159,26 +160,39 @@ class BaselineRun:
     """What `run_baseline` wrote and which articles failed (with the reason)."""
 
     written: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # outputs of an earlier run, not run again
     failed: list[dict[str, str]] = field(default_factory=list)
+
+
+def missing_outputs(gold_dir: Path, out_dir: Path, articles_dir: Path | None = None) -> int:
+    """How many gold articles have no output in `out_dir` yet."""
+    return sum(not (out_dir / f"{gold_article(gold, path, articles_dir).id}.json").is_file()
+               for path, gold in load_gold_dir(gold_dir))
 
 
 def run_baseline(gold_dir: Path, out_dir: Path, summarizer: Summarizer, *, articles_dir: Path | None = None,
                  ) -> BaselineRun:
-    """Summarise every gold article naively into `OUT_DIR/<article_id>.json`; failures to failures.jsonl."""
+    """Summarise every gold article naively into `OUT_DIR/<article_id>.json`; failures to failures.jsonl.
+
+    Resumable: an article whose output is already there is not run again (each file is written whole).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     run = BaselineRun()
     for path, gold in load_gold_dir(gold_dir):
         article = gold_article(gold, path, articles_dir)
+        target = out_dir / f"{article.id}.json"
+        if target.is_file():
+            run.kept.append(target)
+            continue
         try:
             summary = naive_summarize(article, summarizer)
         except ProviderError as exc:
             run.failed.append({"article": gold.article, "article_id": article.id, "reason": exc.reason,
                                "error": str(exc)[:500]})
             continue
-        target = out_dir / f"{article.id}.json"
-        target.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
+        with replacing_file(target) as stream:
+            stream.write(summary.model_dump_json(indent=2))
         run.written.append(target)
-    if run.failed:
-        lines = "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in run.failed)
-        (out_dir / "failures.jsonl").write_text(lines, encoding="utf-8")
+    with replacing_file(out_dir / "failures.jsonl") as stream:  # this run's failures (none: empty)
+        stream.writelines(json.dumps(f, ensure_ascii=False) + "\n" for f in run.failed)
     return run

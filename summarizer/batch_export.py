@@ -12,11 +12,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -32,6 +31,7 @@ from summarizer.readers import DEFAULT_MAX_BYTES, Skipped, discover, iter_file
 from summarizer.runner import _Batch, _Settings
 from summarizer.schema import SCHEMA_VERSION
 from summarizer.store import StoreKey
+from summarizer.writers import replacing_file
 
 __all__ = ["SIDECAR_SUFFIX", "ExportReport", "Exported", "export_requests", "find_sidecar", "import_batch",
            "load_articles", "load_sidecar"]
@@ -91,19 +91,6 @@ def _articles(paths: Sequence[str | Path], include: Sequence[str], exclude: Sequ
                 yield item
 
 
-@contextlib.contextmanager
-def _replacing(path: Path) -> Iterator[IO[str]]:
-    """A file that appears whole at `path` only if the block finishes."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as stream:
-            yield stream
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
 def export_requests(paths: Sequence[str | Path], requests: Path, model: str,
                     params: GenerationParams | None = None, *, include: Sequence[str] = (),
                     exclude: Sequence[str] = (), max_bytes: int = DEFAULT_MAX_BYTES) -> ExportReport:
@@ -113,7 +100,7 @@ def export_requests(paths: Sequence[str | Path], requests: Path, model: str,
     report = ExportReport(requests, sidecar_path(requests))
     header = {"format": FORMAT, "model": model, "params": dataclasses.asdict(params), "prompt_hash": prompt_hash(),
               "schema_version": SCHEMA_VERSION, "requests": requests.name}
-    with _replacing(requests) as lines_out, _replacing(report.sidecar) as sidecar:
+    with replacing_file(requests) as lines_out, replacing_file(report.sidecar) as sidecar:
         sidecar.write(json.dumps(header) + "\n")
         for article in _articles(paths, include, exclude, max_bytes, report):
             key = store_key(article, model, params)

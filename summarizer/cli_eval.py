@@ -104,6 +104,8 @@ def eval_command(
     mode: Annotated[str | None, typer.Option("--mode", help="instructor mode: tools, json, md_json…")] = None,
     prices: Annotated[Path | None, typer.Option(
         "--prices", help='Price overrides, {"model": {"input": usd, "output": usd}} per 1M tokens.')] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", min=1, help="The baseline's answer budget per article (default: the library's, 4096).")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table instead.")] = False,
 ) -> None:
     """Score OUT_DIR against the gold annotations in GOLD_DIR; print a table and write JSON."""
@@ -112,8 +114,8 @@ def eval_command(
 
     label = baseline.value if baseline else "ours"
     try:
-        if baseline is not None and not any(out_dir.glob("*.json")):
-            _run_naive(gold_dir, out_dir, articles, model, base_url, mode)
+        if baseline is not None:  # runs the gold articles without an output yet (none when all are there)
+            _run_naive(gold_dir, out_dir, articles, model, base_url, mode, max_tokens)
         if not out_dir.is_dir():
             raise fail_usage(f"{out_dir}: no such folder; write the outputs there first (summarizer run)")
         table = PriceTable.from_file(prices) if prices else None
@@ -133,13 +135,16 @@ def eval_command(
 
 
 def _run_naive(gold_dir: Path, out_dir: Path, articles: Path | None, model: str | None, base_url: str | None,
-               mode: str | None) -> None:
-    """Write the naive baseline's output for every gold article; a failed article is listed, not fatal."""
-    from summarizer.baseline import run_baseline
-    from summarizer.extract import Summarizer
+               mode: str | None, max_tokens: int | None) -> None:
+    """Write the naive baseline's output for every gold article without one; a failed article is listed."""
+    from summarizer.baseline import missing_outputs, run_baseline
+    from summarizer.extract import GenerationParams, Summarizer
 
-    typer.echo(f"running the naive baseline into {out_dir} …", err=True)
-    with Summarizer(model=model, base_url=base_url, mode=mode) as summarizer:
+    if not (todo := missing_outputs(gold_dir, out_dir, articles)):
+        return
+    typer.echo(f"running the naive baseline into {out_dir} ({todo} article(s) without an output) …", err=True)
+    params = GenerationParams(max_tokens=max_tokens) if max_tokens else None
+    with Summarizer(model=model, base_url=base_url, mode=mode, params=params) as summarizer:
         run = run_baseline(gold_dir, out_dir, summarizer, articles_dir=articles)
     for failure in run.failed:
         typer.echo(f"  failed: {failure['article']}: {failure['reason']}", err=True)

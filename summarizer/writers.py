@@ -23,7 +23,21 @@ from summarizer.errors import ConfigurationError
 from summarizer.schema import ArticleSummary, Claim, Prediction, Warning
 from summarizer.store import STORE_DIR
 
-__all__ = ["OutputFolder", "markdown_index", "markdown_report"]
+__all__ = ["OutputFolder", "markdown_index", "markdown_report", "replacing_file"]
+
+
+@contextlib.contextmanager
+def replacing_file(path: Path) -> Iterator[IO[str]]:
+    """A file that appears whole at `path` only if the block finishes."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="\n") as stream:
+            yield stream
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
 
 _ID = re.compile(r"\A[0-9a-f]{64}\Z")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
