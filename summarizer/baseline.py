@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from summarizer.actors import name_key
 from summarizer.article import Article
 from summarizer.errors import ProviderError
-from summarizer.evaluate import gold_article, load_gold_dir
+from summarizer.evaluate import Gold, failure_records, gold_article, load_gold_dir
 from summarizer.extract import AttemptLog, Summarizer, _unwrap, sync_transport
 from summarizer.grounding import find_verbatim
 from summarizer.schema import (
@@ -160,30 +160,36 @@ class BaselineRun:
     """What `run_baseline` wrote and which articles failed (with the reason)."""
 
     written: list[Path] = field(default_factory=list)
-    kept: list[Path] = field(default_factory=list)  # outputs of an earlier run, not run again
     failed: list[dict[str, str]] = field(default_factory=list)
 
 
 def missing_outputs(gold_dir: Path, out_dir: Path, articles_dir: Path | None = None) -> int:
-    """How many gold articles have no output in `out_dir` yet."""
-    return sum(not (out_dir / f"{gold_article(gold, path, articles_dir).id}.json").is_file()
-               for path, gold in load_gold_dir(gold_dir))
+    """How many gold articles have neither an output in `out_dir` nor a recorded failure."""
+    return len(_todo(gold_dir, out_dir, articles_dir))
+
+
+def _todo(gold_dir: Path, out_dir: Path, articles_dir: Path | None) -> list[tuple[Gold, Article]]:
+    failed = {r["article_id"] for r in failure_records(out_dir)}
+    todo = []
+    for path, gold in load_gold_dir(gold_dir):
+        article = gold_article(gold, path, articles_dir)
+        if article.id not in failed and not (out_dir / f"{article.id}.json").is_file():
+            todo.append((gold, article))
+    return todo
 
 
 def run_baseline(gold_dir: Path, out_dir: Path, summarizer: Summarizer, *, articles_dir: Path | None = None,
                  ) -> BaselineRun:
     """Summarise every gold article naively into `OUT_DIR/<article_id>.json`; failures to failures.jsonl.
 
-    Resumable: an article whose output is already there is not run again (each file is written whole).
+    Resumable: an article with an output or a recorded failure is not run again (a failure is the baseline's
+    result for that article; delete failures.jsonl to retry). Every file is written whole.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    earlier = failure_records(out_dir)
     run = BaselineRun()
-    for path, gold in load_gold_dir(gold_dir):
-        article = gold_article(gold, path, articles_dir)
+    for gold, article in _todo(gold_dir, out_dir, articles_dir):
         target = out_dir / f"{article.id}.json"
-        if target.is_file():
-            run.kept.append(target)
-            continue
         try:
             summary = naive_summarize(article, summarizer)
         except ProviderError as exc:
@@ -193,6 +199,6 @@ def run_baseline(gold_dir: Path, out_dir: Path, summarizer: Summarizer, *, artic
         with replacing_file(target) as stream:
             stream.write(summary.model_dump_json(indent=2))
         run.written.append(target)
-    with replacing_file(out_dir / "failures.jsonl") as stream:  # this run's failures (none: empty)
-        stream.writelines(json.dumps(f, ensure_ascii=False) + "\n" for f in run.failed)
+    with replacing_file(out_dir / "failures.jsonl") as stream:
+        stream.writelines(json.dumps(f, ensure_ascii=False) + "\n" for f in [*earlier, *run.failed])
     return run

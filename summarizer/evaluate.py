@@ -11,9 +11,11 @@ Matching rules (the gold format and its conventions are in `fixtures/gold/README
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +31,7 @@ from summarizer.schema import ARTICLE_VOICE, ActorKind, ArticleSummary
 
 __all__ = [
     "KINDS", "TIMEFRAME_TOLERANCE_DAYS", "ArticleEval", "EvalReport", "Gold", "GoldActor", "GoldItem",
-    "GoldPrediction", "Tally", "evaluate_article", "evaluate_dir", "gold_article", "load_gold",
+    "GoldPrediction", "Tally", "evaluate_article", "evaluate_dir", "failure_records", "gold_article", "load_gold",
     "load_gold_dir", "names_match", "negated",
 ]  # fmt: skip
 
@@ -334,6 +336,7 @@ class EvalReport:
     label: str
     articles: list[ArticleEval]
     prices: PriceTable | None = None  # None: the default table of `summarizer.pricing`
+    failed_ids: Collection[str] = frozenset()  # article ids OUT_DIR/failures.jsonl lists: tried, and failed
 
     def total(self, name: str) -> Tally:
         tally = Tally()
@@ -356,9 +359,11 @@ class EvalReport:
         table = self.prices or PriceTable()
         costs = [table.cost(r["model"], r["prompt_tokens"], r["completion_tokens"]) for r in runs]
         cost = None if None in costs else float(sum(c or 0.0 for c in costs))  # None: a model has no price
-        return {"articles": len(self.articles), "with_output": n,
-                "missing": [a.article for a in self.articles if a.output is None],
-                "first_attempt_valid": _ratio(sum(r["first_attempt_valid"] for r in runs), n),
+        missing = [a for a in self.articles if a.output is None]
+        failed = [a.article for a in missing if a.article_id in self.failed_ids]
+        return {"articles": len(self.articles), "with_output": n, "missing": [a.article for a in missing],
+                "failed": failed,  # an article that failed was tried, and its first attempt was not valid
+                "first_attempt_valid": _ratio(sum(r["first_attempt_valid"] for r in runs), n + len(failed)),
                 "attempts_per_article": _ratio(sum(r["attempts"] for r in runs), n),
                 "tokens_per_article": _ratio(tokens["total_tokens"], n), **tokens,
                 "cost_usd": cost, "cost_per_article_usd": None if cost is None else _ratio(cost, n)}
@@ -395,4 +400,18 @@ def evaluate_dir(gold_dir: Path, out_dir: Path, *, articles_dir: Path | None = N
             except ValidationError as exc:
                 raise InputError(f"not an ArticleSummary: {exc}", path=str(output)) from None
         results.append(evaluate_article(gold, article, summary, str(output) if summary else None))
-    return EvalReport(label, results, prices)
+    return EvalReport(label, results, prices, {r["article_id"] for r in failure_records(out_dir)})
+
+
+def failure_records(out_dir: Path) -> list[dict[str, Any]]:
+    """The records of OUT_DIR/failures.jsonl that name an article id (`summarizer run` and the baseline both
+    write one); unreadable lines are skipped."""
+    records: list[dict[str, Any]] = []
+    path = out_dir / "failures.jsonl"
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                if isinstance(record, dict) and isinstance(record.get("article_id"), str):
+                    records.append(record)
+    return records

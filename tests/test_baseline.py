@@ -136,3 +136,28 @@ def test_cli_eval_runs_the_baseline_into_an_empty_out_dir(tmp_path: Path, loopba
     assert report["label"] == "naive" and report["totals"]["run"]["with_output"] == 1
     again = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
     assert again.returncode == 0 and len(loopback.chat_requests) == 1  # outputs exist: not run again
+    assert "running the naive baseline" not in again.stderr
+
+
+def test_the_baseline_resumes_keeps_failures_and_passes_the_answer_budget(tmp_path: Path,
+                                                                          loopback: LoopbackServer) -> None:
+    gold, out = _seed_gold(tmp_path), tmp_path / "naive"
+    for name in ("ie9", "taxes"):
+        shutil.copy(ROOT / "fixtures" / "gold" / f"{name}.json", gold)
+    ie9, taxes = read_article(ARTICLES / "ie9.txt"), read_article(ARTICLES / "taxes.txt")
+    out.mkdir()
+    (out / f"{ie9.id}.json").write_text("{}", encoding="utf-8")  # an earlier run's output: kept, not redone
+    failure = {"article": "taxes.txt", "article_id": taxes.id, "reason": "ValidationFailedError"}
+    (out / "failures.jsonl").write_text(json.dumps(failure) + "\n")  # an earlier failure: the result, kept
+    loopback.script(Reply.tool_call(naive_answer()))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
+    env["OPENAI_API_KEY"] = "test-key"
+    command = [sys.executable, "-c", "from summarizer.cli import main; main()", "eval", "--baseline", "naive",
+               str(gold), str(out), "--articles", str(ARTICLES), "--base-url", loopback.base_url,
+               "--model", "gpt-4o-mini", "--max-tokens", "700"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert "(1 article(s) without an output)" in done.stderr, done.stderr
+    (request,) = loopback.chat_requests
+    assert request.body["max_tokens"] == 700 and "Internet Explorer" not in request.prompt_text
+    assert (out / f"{SEED_ARTICLE.id}.json").is_file() and (out / f"{ie9.id}.json").read_text() == "{}"
+    assert [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()] == [failure]

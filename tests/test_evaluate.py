@@ -260,6 +260,16 @@ def test_run_statistics_first_attempt_tokens_cost(tmp_path: Path) -> None:
     assert evaluate_dir(gold_dir, out).as_dict()["totals"]["run"]["cost_usd"] is None
 
 
+def test_an_article_that_failed_counts_against_first_attempt_validity(tmp_path: Path) -> None:
+    gold_dir, out = _tiny_set(tmp_path)
+    (out / f"{ARTICLE.id}.json").unlink()
+    assert evaluate_dir(gold_dir, out).as_dict()["totals"]["run"]["first_attempt_valid"] is None  # never tried
+    (out / "failures.jsonl").write_text(json.dumps({"article": "t.txt", "article_id": ARTICLE.id,
+                                                    "reason": "ValidationFailedError"}) + "\nnot json\n")
+    run = evaluate_dir(gold_dir, out).as_dict()["totals"]["run"]
+    assert (run["with_output"], run["failed"], run["first_attempt_valid"]) == (0, ["t.txt"], 0.0)
+
+
 # --------------------------------------------------------------------------- gold files
 
 
