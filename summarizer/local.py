@@ -216,10 +216,8 @@ class LocalModel:
                                       len(article.sentences) if article else None, actor_ids)
         elif isinstance(response_format, dict) and response_format.get("schema"):
             schema = response_format["schema"]
+        n_prompt = self.prompt_tokens(messages)  # the vocabulary-only tokenizer: no context needed to count
         with self._lock:
-            prompt_chars = sum(len(str(m.get("content") or "")) for m in messages)
-            llm = self._ensure_ctx(prompt_chars // 2 + max_tokens)
-            n_prompt = self._count_prompt(llm, messages)
             llm = self._ensure_ctx(n_prompt + max_tokens)
             if schema is not None:
                 grammar = self._llama_cpp.LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
@@ -252,10 +250,6 @@ class LocalModel:
             schema_chars = len(json.dumps(kwargs.get("tools") or []))
             llm = self._ensure_ctx((prompt_chars + schema_chars) // 2 + int(kwargs.get("max_tokens") or 2048))
             return llm.create_chat_completion_openai_v1(**kwargs)  # type: ignore[no-any-return]
-
-    def _count_prompt(self, llm: Any, messages: list[dict[str, Any]]) -> int:
-        text = chat_text(messages).encode("utf-8")
-        return len(llm.tokenize(text, add_bos=False, special=True)) + PROMPT_MARGIN
 
     async def acreate(self, **kwargs: Any) -> ChatCompletion:
         """Run `create` in a worker thread so the event loop stays responsive."""
