@@ -100,7 +100,8 @@ def eval_command(
     articles: Annotated[Path | None, typer.Option(
         "--articles", help="Folder of the annotated articles (default: GOLD_DIR/../articles).")] = None,
     baseline: Annotated[BaselineName | None, typer.Option(
-        "--baseline", help="OUT_DIR holds baseline outputs; if none yet, run the baseline first.")] = None,
+        "--baseline", help="OUT_DIR holds baseline outputs; gold articles with neither an output nor a recorded "
+        "failure there are run first (resumable; delete OUT_DIR/failures.jsonl to retry failures).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Baseline model, or 'embedded'.")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")] = None,
     mode: Annotated[str | None, typer.Option("--mode", help="instructor mode: tools, json, md_json…")] = None,
