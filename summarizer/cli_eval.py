@@ -62,8 +62,8 @@ def report_rows(totals: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("grounding validity", _pct(gr["validity"]),
          f"{gr['grounded']}/{gr['items']} items; {gr['spans'] - gr['bad']}/{gr['spans']} spans valid"),
         ("first-attempt validity", _pct(run["first_attempt_valid"]),
-         f"of {run['with_output'] + len(run.get('failed', []))} articles tried"
-         + (f" ({len(run['failed'])} failed)" if run.get("failed") else "")),
+         f"of {run['with_output'] + len(run['failed'])} articles tried"
+         + (f" ({len(run['failed'])} failed)" if run["failed"] else "")),
         ("attempts per article", _num(run["attempts_per_article"], 2), ""),
         ("tokens per article", _num(run["tokens_per_article"], 0),
          f"{run['prompt_tokens']:,} prompt + {run['completion_tokens']:,} completion in all"),

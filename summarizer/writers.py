@@ -27,16 +27,23 @@ __all__ = ["OutputFolder", "markdown_index", "markdown_report", "replacing_file"
 
 
 @contextlib.contextmanager
-def replacing_file(path: Path) -> Iterator[IO[str]]:
-    """A file that appears whole at `path` only if the block finishes."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def replacing_file(path: Path, tmp_dir: Path | None = None) -> Iterator[IO[str]]:
+    """A text stream whose content becomes `path` only when the block finishes without error.
+
+    The temporary file is made in `tmp_dir` (default: beside `path`; either way on the same filesystem, so the
+    final `os.replace` is atomic) and removed if the block fails.
+    """
+    tmp = (tmp_dir or path.parent) / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    # os.open with 0o666 lets the umask decide permissions, as for any file the user creates.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as stream:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             yield stream
         os.replace(tmp, path)
-    finally:
+    except BaseException:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            os.unlink(tmp)
+        raise
 
 
 _ID = re.compile(r"\A[0-9a-f]{64}\Z")
@@ -96,20 +103,9 @@ class OutputFolder:
 
     # -- atomic writes -----------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def replacing(self, name: str) -> Iterator[IO[str]]:
+    def replacing(self, name: str) -> contextlib.AbstractContextManager[IO[str]]:
         """A text stream whose content becomes `OUT/name` only when the block finishes without error."""
-        tmp = self.tmp / f"{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        # os.open with 0o666 lets the umask decide permissions, as for any file the user creates.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-                yield stream
-            os.replace(tmp, self.out / name)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        return replacing_file(self.out / name, self.tmp)
 
     def write_text(self, name: str, text: str) -> None:
         with self.replacing(name) as stream:
