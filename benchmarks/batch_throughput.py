@@ -75,7 +75,7 @@ async def _timed(inputs: Path, out: Path, base_url: str, concurrency: int, warm:
                  ) -> tuple[float, float, Any]:
     """Time one `asummarize_folder` call; when `warm`, the Summarizer was built and used before."""
     from summarizer import Article, Summarizer, asummarize_folder
-    from summarizer.extract import RetryPolicy
+    from summarizer.extract.summarizer import RetryPolicy
 
     options: dict[str, Any] = {"base_url": base_url, "api_key": "bench-key", "model": "gpt-4o-mini",
                                "policy": RetryPolicy(initial_wait=0.01)}

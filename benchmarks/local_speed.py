@@ -31,15 +31,16 @@ BATCH = ["zelensky-north-korea.txt", "ie9.txt", "hackers.txt", "taxes.txt", "war
 def _fresh_summarizer() -> Any:
     """A Summarizer on a newly loaded model (no prompt cache), like a new CLI process."""
     from summarizer import Summarizer
-    from summarizer.local import LocalModel
-    from summarizer.model_file import ensure_model
+    from summarizer.models.embedded.llama import LocalModel
+    from summarizer.models.embedded.weights import ensure_model
 
     LocalModel._shared = LocalModel(ensure_model())
     return Summarizer(model="embedded")
 
 
 def _gold_actor_hits(names: list[list[str]], gold_path: Path) -> int:
-    from summarizer.evaluate import load_gold, names_match
+    from summarizer.eval.gold import load_gold
+    from summarizer.eval.metrics import names_match
 
     gold = load_gold(gold_path)
     hits, used = 0, set()
@@ -53,7 +54,7 @@ def _gold_actor_hits(names: list[list[str]], gold_path: Path) -> int:
 
 
 def _measure(summary: Any, article: Any, seconds: float) -> dict[str, Any]:
-    from summarizer.grounding import verify_summary
+    from summarizer.grounding.assemble import verify_summary
 
     items = [*summary.claims, *summary.predictions, *summary.warnings]
     spans = [s for i in items for s in i.evidence.sentences]
@@ -77,8 +78,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-batch", action="store_true", help="only (a) vs (b) on the seed")
     args = parser.parse_args()
-    from summarizer.baseline import naive_summarize
-    from summarizer.readers import read_article
+    from summarizer.article.readers import read_article
+    from summarizer.eval.baseline import naive_summarize
 
     seed = read_article(SEED)
     results: dict[str, Any] = {"date": dt.date.today().isoformat(), "cores": os.cpu_count(),

@@ -1,6 +1,6 @@
 """summarizer: news articles → grounded, structured summaries (actors, claims, predictions, warnings)."""
 
-from summarizer.article import Article, Sentence
+from summarizer.article.model import Article, Sentence
 from summarizer.errors import (
     AttemptsExhaustedError,
     BackendUnavailableError,
@@ -13,9 +13,11 @@ from summarizer.errors import (
     TruncatedOutputError,
     ValidationFailedError,
 )
-from summarizer.extract import GenerationParams, RetryPolicy, Summarizer, asummarize, summarize
-from summarizer.progress import BatchReport
-from summarizer.runner import asummarize_folder, summarize_folder
+from summarizer.extract.plan import GenerationParams
+from summarizer.extract.summarizer import Summarizer, asummarize, summarize
+from summarizer.models.retry import RetryPolicy
+from summarizer.runs.folder import asummarize_folder, summarize_folder
+from summarizer.runs.report import BatchReport
 from summarizer.schema import (
     Actor,
     ArticleSummary,

@@ -1,7 +1,8 @@
 """What the model fills in (the *draft*) and what users get back (the `ArticleSummary`).
 
 The draft cites sentence numbers; the code turns those numbers into verbatim evidence spans with character
-offsets (see `grounding.py`). Every field has a description because the model reads it.
+offsets (see `grounding/`). Every field has a description because the model reads it. Plain data: the answers
+the model fills in, with their grounding validators, are in `grounding/answers.py`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 SCHEMA_VERSION = "1"
 ARTICLE_VOICE = "article"
@@ -78,72 +79,6 @@ class WarningDraft(ItemDraft):
     )
     consequence: str | None = Field(default=None, description="The threatened consequence, or null.")
     condition: str | None = Field(default=None, description="Under which condition it happens, or null.")
-
-
-class ActorList(BaseModel):
-    """Pass one of the two-pass design: the actors only."""
-
-    actors: list[ActorDraft] = Field(max_length=MAX_ACTORS, description="Every named actor, each once.")
-
-    @model_validator(mode="after")
-    def _merged(self) -> ActorList:
-        from summarizer.grounding import merge_actor_drafts
-
-        self.actors = merge_actor_drafts(self.actors)[0]
-        return self
-
-
-def _summary_field() -> str:
-    return Field(description="A neutral 2–3 sentence summary of the article.")  # type: ignore[no-any-return]
-
-
-def _items_field(what: str) -> list:  # type: ignore[type-arg]
-    return Field(default_factory=list, max_length=MAX_ITEMS, description=what)  # type: ignore[no-any-return,unused-ignore]
-
-
-class Extraction(BaseModel):
-    """Everything in one answer: actors first, then the items that cite them by id, the summary last."""
-
-    actors: list[ActorDraft] = Field(max_length=MAX_ACTORS, description="Every named actor, each once.")
-    claims: list[ClaimDraft] = _items_field("Attributed claims.")
-    predictions: list[PredictionDraft] = _items_field("Attributed predictions.")
-    warnings: list[WarningDraft] = _items_field("Attributed warnings.")
-    summary: str = _summary_field()
-
-    @model_validator(mode="after")
-    def _grounded(self, info: ValidationInfo) -> Extraction:
-        from summarizer.grounding import check_draft
-
-        return check_draft(self, info)
-
-
-class _Step(BaseModel):
-    """One focused step of the multi-step plan used for small models; validated like `Extraction`."""
-
-    @model_validator(mode="after")
-    def _grounded(self, info: ValidationInfo) -> _Step:
-        from summarizer.grounding import check_draft
-
-        return check_draft(self, info)
-
-
-class ClaimsStep(_Step):
-    """Step two: claims, then the summary."""
-
-    claims: list[ClaimDraft] = _items_field("Attributed claims.")
-    summary: str = _summary_field()
-
-
-class PredictionsStep(_Step):
-    """Step three: predictions."""
-
-    predictions: list[PredictionDraft] = _items_field("Attributed predictions.")
-
-
-class WarningsStep(_Step):
-    """Step four: warnings."""
-
-    warnings: list[WarningDraft] = _items_field("Attributed warnings.")
 
 
 # --------------------------------------------------------------------------- output (user-facing)
@@ -285,10 +220,3 @@ class ArticleSummary(_Out):
     predictions: list[Prediction] = Field(description="What someone expects to happen.")
     warnings: list[Warning] = Field(description="What someone warned of.")
     provenance: Provenance = Field(description="Model, prompt, attempts and usage behind this result.")
-
-    def actor_name(self, actor_id: str | None) -> str:
-        """The display name of an actor id (or the article voice)."""
-        for actor in self.actors:
-            if actor.id == actor_id:
-                return actor.name
-        return "(article)"

@@ -10,7 +10,7 @@ from typing import Any
 from loopback import RecordedRequest, Reply
 
 from summarizer import Article
-from summarizer.readers import read_article
+from summarizer.article.readers import read_article
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "fixtures" / "articles"

@@ -14,9 +14,9 @@ from test_cli_run import cli
 from test_runner import FAST
 
 from summarizer import ArticleSummary, summarize_folder
-from summarizer.actor_index import build_actor_index, filter_rows, load_actor_index
-from summarizer.actors import Mention, group_mentions, split_title, variant_key
-from summarizer.grounding import merge_actor_drafts
+from summarizer.grounding.checks import merge_actor_drafts
+from summarizer.grounding.names import Mention, group_mentions, split_title, variant_key
+from summarizer.runs.actor_index import build_actor_index, filter_rows, load_actor_index
 from summarizer.schema import ActorDraft
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from summarizer.article import Article, ArticleIndexError, Sentence, normalize_text
+from summarizer.article.model import Article, ArticleIndexError, Sentence, normalize_text
 from summarizer.errors import InputError, SummarizerError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "articles"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fixtures_lib import SEED
 
-from summarizer.client import resolve_backend
 from summarizer.errors import BackendUnavailableError, ConfigurationError
+from summarizer.models.resolve import resolve_backend
 
 
 def _cli(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,9 +16,9 @@ from fixtures_lib import ARTICLES, ROOT, SEED
 from loopback import LoopbackServer, Reply
 
 from summarizer import RetryPolicy, Summarizer, ValidationFailedError
-from summarizer.baseline import NAIVE_PROMPT_HASH, naive_summarize, run_baseline
-from summarizer.evaluate import evaluate_dir
-from summarizer.readers import read_article
+from summarizer.article.readers import read_article
+from summarizer.eval.baseline import NAIVE_PROMPT_HASH, naive_summarize, run_baseline
+from summarizer.eval.metrics import evaluate_dir
 
 FAST = RetryPolicy(transport_retries=2, reasks=2, initial_wait=0.01, max_wait=0.05)
 SEED_ARTICLE = read_article(SEED)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import re
 import signal
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import instructor
 import openai
 import pytest
 from loopback import BatchFaults, LoopbackServer, RecordedRequest
@@ -19,12 +19,15 @@ from test_cli_run import _command, _env, cli
 from test_runner import FAST, RESULTS, markers, respond, run, write_articles
 
 from summarizer import ConfigurationError, GenerationParams, summarize_folder
-from summarizer.batch_api import BatchOptions, plan
-from summarizer.batch_export import store_key
-from summarizer.batch_ledger import Ledger
-from summarizer.extract import Summarizer
-from summarizer.readers import read_article
-from summarizer.store import Store
+from summarizer.article.readers import read_article
+from summarizer.extract.summarizer import Summarizer
+from summarizer.models.backend import BackendInfo
+from summarizer.models.embedded.llama import EmbeddedBackend
+from summarizer.runs.batch.api import BatchOptions
+from summarizer.runs.batch.ledger import Ledger
+from summarizer.runs.batch.lines import plan_lines
+from summarizer.runs.run import result_key
+from summarizer.runs.store import Store
 
 MARKER = re.compile(r"MARKER-(\d+)")
 QUICK = BatchOptions(poll_interval=0.01, max_poll_interval=0.02)
@@ -157,18 +160,17 @@ def _handed_over(server: LoopbackServer, paths: list[Path], out: Path, *, record
     """What a killed run left: an uploaded file in the ledger and its batch, recorded or not."""
     summarizer = Summarizer(base_url=server.base_url, api_key="k", model="gpt-4o-mini")
     planned = [line for a in map(read_article, paths)
-               for line in plan(summarizer, a, store_key(a, "gpt-4o-mini", summarizer.params))[1]]
+               for line in plan_lines(summarizer.plan, a, result_key(a, summarizer.plan))[1]]
     data = b"".join(line.encode() for line in planned) + (planned[0].encode() if duplicate else b"")
     with openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0) as client:
         uploaded = client.files.create(file=("in.jsonl", data), purpose="batch")
         with Store.in_folder(out) as store:
-            ledger = Ledger(store.path)
+            ledger = Ledger(store)
             ledger.uploaded(uploaded.id, [line.ref for line in planned])
             remote = client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
                                            completion_window="24h")
             if record:
                 ledger.created(uploaded.id, remote.id, remote.status)
-            ledger.close()
 
 
 def test_a_batch_created_by_a_run_killed_before_recording_it_is_adopted(loopback: LoopbackServer,
@@ -234,9 +236,9 @@ def test_a_server_without_the_batch_api_is_a_configuration_error(loopback: Loopb
 
 def test_the_embedded_model_and_the_multi_step_plan_have_no_batch_api(tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 1)
-    summarizer = Summarizer(base_url="http://127.0.0.1:9/v1", api_key="k", model="gpt-4o-mini", policy=FAST)
+    embedded = EmbeddedBackend(BackendInfo("embedded", "qwen", instructor.Mode.TOOLS, "test"))  # never loaded
+    summarizer = Summarizer(backend=embedded, policy=FAST)
     two_pass = Summarizer(base_url="http://127.0.0.1:9/v1", api_key="k", params=GenerationParams(two_pass=True))
-    summarizer.backend = dataclasses.replace(summarizer.backend, kind="embedded")
     for refused, why in ((summarizer, "embedded model"), (two_pass, "two_pass")):
         with pytest.raises(ConfigurationError, match=why):
             summarize_folder(tmp_path / "in", tmp_path / "out", summarizer=refused, via="batch-api")

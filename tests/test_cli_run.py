@@ -19,7 +19,7 @@ from fixtures_lib import SHARED, minimal_answer
 from loopback import LoopbackServer, Reply
 from test_runner import RESULTS, markers, respond, write_articles
 
-from summarizer.readers import read_article
+from summarizer.article.readers import read_article
 
 HTML_PAGES = SHARED / "corpus" / "html"
 # Script and navigation text of each page that must not reach the model.

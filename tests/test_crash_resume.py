@@ -23,7 +23,7 @@ from test_cli_run import _command, _env, cli
 from test_runner import RESULTS, markers, respond, write_articles
 
 from summarizer import summarize_folder
-from summarizer.readers import read_article
+from summarizer.article.readers import read_article
 
 SEED = 1405
 ARTICLES = 60

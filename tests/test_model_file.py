@@ -1,4 +1,4 @@
-"""Tests for summarizer.model_file: small fake parts; the real 1.1 GB file only under `local_model`."""
+"""Tests for summarizer.models.embedded.weights: small fake parts; the real 1.1 GB file only under `local_model`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import model_file
 from summarizer.errors import ConfigurationError, ModelFileError
+from summarizer.models.embedded import weights as model_file
 
 CHUNKS = [b"GGUF" + b"a" * 96, b"b" * 100, b"c" * 37]
 GOOD = b"".join(CHUNKS)

@@ -15,8 +15,8 @@ from fixtures_lib import minimal_answer
 from loopback import LoopbackServer, Reply
 
 from summarizer import Article, summarize_folder
-from summarizer.store import STORE_DIR
-from summarizer.writers import OutputFolder
+from summarizer.runs.output import OutputFolder
+from summarizer.runs.store import STORE_DIR
 
 ID_FILE = re.compile(r"\A[0-9a-f]{64}\.(json|md)\Z")
 AGGREGATES = {"summaries.jsonl", "failures.jsonl", "index.md", "actors.csv", "claims.csv", "predictions.csv",

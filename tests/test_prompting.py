@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from summarizer import Article
-from summarizer.prompting import build_messages, cued_sentences
+from summarizer.extract.prompts import build_messages, cued_sentences
 
 TEXT = ("The council met on Monday. "                                   # 1: nothing to cue
         "The mayor said the budget was balanced. "                      # 2: speech

@@ -11,16 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.article import Article
+from summarizer.article.model import Article
+from summarizer.article.readers import InputLineError, iter_file, read_article, read_articles
 from summarizer.errors import InputError
-from summarizer.readers import (
-    InputLineError,
-    Skipped,
-    discover,
-    iter_file,
-    read_article,
-    read_articles,
-)
+from summarizer.runs.inputs import Skipped, discover
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "articles"
 SEED = FIXTURES / "zelensky-north-korea.txt"

@@ -9,8 +9,8 @@ from fixtures_lib import ARTICLES, RESPONSES
 from loopback import LoopbackServer, Reply
 
 from summarizer import GenerationParams, RetryPolicy, Summarizer
-from summarizer.grounding import verify_summary
-from summarizer.readers import read_article
+from summarizer.article.readers import read_article
+from summarizer.grounding.assemble import verify_summary
 
 RECORDED = sorted(RESPONSES.glob("*.extract.recorded.json"))
 

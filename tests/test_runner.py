@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import io
 import json
@@ -13,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import instructor
 import openai
 import pytest
 from loopback import LoopbackServer, RecordedRequest, Reply
@@ -27,9 +27,12 @@ from summarizer import (
     Summarizer,
     summarize_folder,
 )
-from summarizer.pricing import PriceTable
-from summarizer.progress import BatchReport, LogLines, ProgressBar, print_summary, reporter_for
-from summarizer.store import Store
+from summarizer.cli.display import LogLines, ProgressBar, print_summary, reporter_for
+from summarizer.models.backend import BackendInfo
+from summarizer.models.embedded.llama import EmbeddedBackend
+from summarizer.runs.pricing import PriceTable
+from summarizer.runs.report import BatchReport
+from summarizer.runs.store import Store
 
 RESULTS = "?" * 64 + ".json"  # OUT/<article id>.json (not actors_index.json)
 FAST = RetryPolicy(transport_retries=2, reasks=1, initial_wait=0.01, max_wait=0.02)
@@ -192,7 +195,7 @@ def test_spend_includes_failed_attempts(loopback: LoopbackServer, tmp_path: Path
     assert (report.ok, report.failed) == (1, 1) and report.failures[0].reason == "ValidationFailedError"
     assert report.usage.total_tokens == 110 * len(loopback.chat_requests) == 110 * (1 + FAST.reasks + 1)
     with Store.in_folder(tmp_path / "out") as store:
-        rows = store._db.execute("SELECT status, prompt_tokens FROM results ORDER BY status").fetchall()
+        rows = store.db.execute("SELECT status, prompt_tokens FROM results ORDER BY status").fetchall()
     assert rows == [("failed", 200), ("ok", 100)]
 
 
@@ -208,7 +211,7 @@ def test_dry_run_calls_nothing_writes_nothing_and_needs_no_key(loopback: Loopbac
     def no_backend(**_: Any) -> None:
         raise BackendUnavailableError("no backend")
 
-    monkeypatch.setattr("summarizer.extract.resolve_backend", no_backend)
+    monkeypatch.setattr("summarizer.extract.summarizer.resolve_backend", no_backend)
     report = summarize_folder(tmp_path / "in", tmp_path / "out", dry_run=True)
     assert not (tmp_path / "out").exists()
     assert report.estimate is not None and report.estimate[0] == 4 and report.estimate[1] > 100
@@ -282,7 +285,7 @@ def test_embedded_backend_runs_one_article_at_a_time(loopback: LoopbackServer, t
     dry = functools.partial(summarize_folder, tmp_path / "in", tmp_path / "out", summarizer=summarizer,
                             dry_run=True)
     assert dry().concurrency == 4
-    summarizer.backend = dataclasses.replace(summarizer.backend, kind="embedded")
+    summarizer.backend = EmbeddedBackend(BackendInfo("embedded", "qwen", instructor.Mode.TOOLS, "test"))
     assert dry().concurrency == 1
     asyncio.run(client.close())
 

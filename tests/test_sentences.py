@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.sentences import split_sentences
+from summarizer.article.sentences import split_sentences
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "articles"
 SEED = FIXTURES / "zelensky-north-korea.txt"

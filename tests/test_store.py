@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.errors import AttemptsExhaustedError, ConfigurationError, Usage
-from summarizer.store import Store, StoreKey
+from summarizer.runs.store import Store, StoreKey
 
 KEY = StoreKey("a" * 64, "prompt-hash", "1", "gpt-4o-mini", "t=0.0;max=4096;2p=0")
 

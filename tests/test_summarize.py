@@ -20,9 +20,9 @@ from summarizer import (
     asummarize,
     summarize,
 )
-from summarizer.grounding import verify_summary
-from summarizer.readers import read_article
-from summarizer.writers import markdown_report
+from summarizer.article.readers import read_article
+from summarizer.grounding.assemble import verify_summary
+from summarizer.runs.render import markdown_report
 
 FAST = RetryPolicy(transport_retries=3, reasks=2, initial_wait=0.01, max_wait=0.05)
 

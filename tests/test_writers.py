@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from summarizer.article import Article
+from summarizer.article.model import Article
 from summarizer.errors import ConfigurationError
+from summarizer.runs.output import OutputFolder
+from summarizer.runs.render import csv_rows, markdown_report
 from summarizer.schema import ArticleSummary
-from summarizer.writers import OutputFolder, csv_rows, markdown_report
 
 TEXT = ("Minister Jane Doe spoke in the capital on Monday. The marker is MARKER-{i:03d}. "
         "She said taxes will rise next year. She warned that the deficit could grow if parliament refuses.")
@@ -150,7 +151,7 @@ def test_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
-    from summarizer.writers import safe_cell
+    from summarizer.runs.render import safe_cell
 
     assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert safe_cell("-1+2") == "'-1+2" and safe_cell("Zelensky said") == "Zelensky said" and safe_cell(3) == 3

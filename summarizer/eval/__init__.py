@@ -1,0 +1,1 @@
+"""Quality against hand-made gold: the gold format, the metrics, and the naive baseline."""

@@ -1,0 +1,1 @@
+"""One article → one `ArticleSummary`: prompts, the request plan, chunking, merging, and the summarizer."""

@@ -1,0 +1,75 @@
+"""The answers the model fills in, as instructor response models: the drafts of `schema.py`, grounded.
+
+Each answer is validated against its article as it is parsed (`checks.check_draft`): an answer that cites a
+sentence that does not exist, an unknown actor or a quote that is not verbatim is re-asked with a message
+saying exactly what to fix. The article reaches the validators through `checks.validation_article()`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, ValidationInfo, model_validator
+
+from summarizer.grounding.checks import check_draft, merge_actor_drafts
+from summarizer.schema import MAX_ACTORS, MAX_ITEMS, ActorDraft, ClaimDraft, PredictionDraft, WarningDraft
+
+__all__ = ["ActorList", "ClaimsStep", "Extraction", "PredictionsStep", "WarningsStep"]
+
+
+class ActorList(BaseModel):
+    """Pass one of the two-pass design: the actors only."""
+
+    actors: list[ActorDraft] = Field(max_length=MAX_ACTORS, description="Every named actor, each once.")
+
+    @model_validator(mode="after")
+    def _merged(self) -> ActorList:
+        self.actors = merge_actor_drafts(self.actors)[0]
+        return self
+
+
+def _summary_field() -> str:
+    return Field(description="A neutral 2–3 sentence summary of the article.")  # type: ignore[no-any-return]
+
+
+def _items_field(what: str) -> list:  # type: ignore[type-arg]
+    return Field(default_factory=list, max_length=MAX_ITEMS, description=what)  # type: ignore[no-any-return,unused-ignore]
+
+
+class Extraction(BaseModel):
+    """Everything in one answer: actors first, then the items that cite them by id, the summary last."""
+
+    actors: list[ActorDraft] = Field(max_length=MAX_ACTORS, description="Every named actor, each once.")
+    claims: list[ClaimDraft] = _items_field("Attributed claims.")
+    predictions: list[PredictionDraft] = _items_field("Attributed predictions.")
+    warnings: list[WarningDraft] = _items_field("Attributed warnings.")
+    summary: str = _summary_field()
+
+    @model_validator(mode="after")
+    def _grounded(self, info: ValidationInfo) -> Extraction:
+        return check_draft(self, info)
+
+
+class _Step(BaseModel):
+    """One focused step of the multi-step plan used for small models; validated like `Extraction`."""
+
+    @model_validator(mode="after")
+    def _grounded(self, info: ValidationInfo) -> _Step:
+        return check_draft(self, info)
+
+
+class ClaimsStep(_Step):
+    """Step two: claims, then the summary."""
+
+    claims: list[ClaimDraft] = _items_field("Attributed claims.")
+    summary: str = _summary_field()
+
+
+class PredictionsStep(_Step):
+    """Step three: predictions."""
+
+    predictions: list[PredictionDraft] = _items_field("Attributed predictions.")
+
+
+class WarningsStep(_Step):
+    """Step four: warnings."""
+
+    warnings: list[WarningDraft] = _items_field("Attributed warnings.")

@@ -1,0 +1,1 @@
+"""Many articles → an output folder: inputs, the store, outputs, the realtime and batch routes."""

@@ -1,0 +1,1 @@
+"""Batch routes: the provider's Batch API, and request files for `vllm run-batch` (export / import)."""

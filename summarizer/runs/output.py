@@ -1,0 +1,157 @@
+"""The files of an output folder: per-article JSON and Markdown, summaries.jsonl, CSV tables, index, failures.
+
+Every file is written whole to `OUT/.summarizer/tmp/` and moved into place with `os.replace`, so a reader
+(or a run killed at any moment) sees the old file or the new one, never a partial one. Aggregate files are
+rewritten from the store rather than appended to, so a crash can never leave a duplicate line. File names
+come only from article ids (sha256 hex), never from titles or paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from summarizer.errors import ConfigurationError
+from summarizer.runs.actor_index import INDEX_CSV, INDEX_JSON, ActorIndex, to_json, write_csv
+from summarizer.runs.render import COLUMNS, csv_rows, index_row, markdown_index, markdown_report, safe_cell
+from summarizer.runs.store import STORE_DIR
+from summarizer.schema import ArticleSummary
+
+__all__ = ["OutputFolder", "replacing_file"]
+
+
+@contextlib.contextmanager
+def replacing_file(path: Path, tmp_dir: Path | None = None) -> Iterator[IO[str]]:
+    """A text stream whose content becomes `path` only when the block finishes without error.
+
+    The temporary file is made in `tmp_dir` (default: beside `path`; either way on the same filesystem, so the
+    final `os.replace` is atomic) and removed if the block fails.
+    """
+    tmp = (tmp_dir or path.parent) / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    # os.open with 0o666 lets the umask decide permissions, as for any file the user creates.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+_ID = re.compile(r"\A[0-9a-f]{64}\Z")
+class OutputFolder:
+    """One run's hold on OUT: a lock against a second concurrent run, and atomic writes into it."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.meta = out / STORE_DIR
+        self.tmp = self.meta / "tmp"
+        self._lock: IO[str] | None = None
+
+    def open(self) -> OutputFolder:
+        """Create OUT, take its lock, and clear temp files a killed run left behind."""
+        if self.out.exists() and not self.out.is_dir():
+            raise ConfigurationError(f"-o {self.out} is a file; give a folder for the outputs")
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self._lock = (self.meta / "lock").open("a")
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory lock, runs must not overlap
+            pass
+        else:
+            try:
+                fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.close()
+                raise ConfigurationError(
+                    f"another summarizer run is writing to {self.out}; wait for it or choose another -o"
+                ) from None
+        for stale in self.tmp.iterdir():
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        return self
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the file releases the lock
+            self._lock = None
+
+    def __enter__(self) -> OutputFolder:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- atomic writes -----------------------------------------------------------------------------
+
+    def replacing(self, name: str) -> contextlib.AbstractContextManager[IO[str]]:
+        """A text stream whose content becomes `OUT/name` only when the block finishes without error."""
+        return replacing_file(self.out / name, self.tmp)
+
+    def write_text(self, name: str, text: str) -> None:
+        with self.replacing(name) as stream:
+            stream.write(text)
+
+    # -- per article -------------------------------------------------------------------------------
+
+    def article_files(self, article_id: str) -> tuple[Path, Path]:
+        """`OUT/<id>.json` and `OUT/<id>.md`; refuses anything that is not an article id."""
+        if not _ID.match(article_id):
+            raise ValueError(f"not an article id: {article_id!r}")
+        return self.out / f"{article_id}.json", self.out / f"{article_id}.md"
+
+    def has_article(self, article_id: str) -> bool:
+        return all(path.is_file() for path in self.article_files(article_id))
+
+    def write_article(self, summary: ArticleSummary) -> None:
+        """The article's JSON result and its Markdown report."""
+        json_path, md_path = self.article_files(summary.article.id)
+        self.write_text(json_path.name, summary.model_dump_json(indent=2) + "\n")
+        self.write_text(md_path.name, markdown_report(summary))
+
+    # -- aggregates --------------------------------------------------------------------------------
+
+    def write_jsonl(self, lines: Iterable[str]) -> None:
+        """summaries.jsonl: one compact JSON result per line."""
+        with self.replacing("summaries.jsonl") as stream:
+            for line in lines:
+                stream.write(line.replace("\n", " ") + "\n")
+
+    def write_failures(self, failures: Iterable[Mapping[str, Any]]) -> None:
+        """failures.jsonl: what failed in this run and why."""
+        self.write_text("failures.jsonl", "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in failures))
+
+    def write_tables(self, summaries: Iterable[ArticleSummary]) -> None:
+        """actors/claims/predictions/warnings.csv, index.md and the actors index, in one pass."""
+        actors = ActorIndex()
+        with contextlib.ExitStack() as stack:
+            writers = {}
+            for table, columns in COLUMNS.items():
+                writer = csv.writer(stack.enter_context(self.replacing(f"{table}.csv")))
+                writer.writerow(columns)
+                writers[table] = writer
+            index = stack.enter_context(self.replacing("index.md"))
+            rows = []
+            for summary in summaries:
+                for table, table_rows in csv_rows(summary).items():
+                    writers[table].writerows([safe_cell(c) for c in row] for row in table_rows)
+                rows.append(index_row(summary))
+                actors.add(summary)
+            index.write(markdown_index(rows))
+        self.write_actor_index(actors)
+
+    def write_actor_index(self, actors: ActorIndex) -> None:
+        """actors_index.csv and actors_index.json: one row per actor across the run."""
+        rows = actors.rows()
+        with self.replacing(INDEX_CSV) as stream:
+            write_csv(rows, stream)
+        self.write_text(INDEX_JSON, to_json(rows))
