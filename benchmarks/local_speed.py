@@ -29,13 +29,15 @@ BATCH = ["zelensky-north-korea.txt", "ie9.txt", "hackers.txt", "taxes.txt", "war
 
 
 def _fresh_summarizer() -> Any:
-    """A Summarizer on a newly loaded model (no prompt cache), like a new CLI process."""
+    """A Summarizer on a newly loaded model (no prompt cache), like a new CLI process; loaded before timing."""
     from summarizer import Summarizer
-    from summarizer.models.embedded.llama import LocalModel
+    from summarizer.models.embedded.llama import EmbeddedBackend, LocalModel
     from summarizer.models.embedded.weights import ensure_model
+    from summarizer.models.resolve import resolve_backend
 
-    LocalModel._shared = LocalModel(ensure_model())
-    return Summarizer(model="embedded")
+    model = LocalModel(ensure_model())
+    model.prepare(4096)  # load outside the timed region for both (a) and (b)
+    return Summarizer(backend=EmbeddedBackend(resolve_backend(model="embedded"), model))
 
 
 def _gold_actor_hits(names: list[list[str]], gold_path: Path) -> int:
@@ -85,13 +87,11 @@ def main() -> None:
     results: dict[str, Any] = {"date": dt.date.today().isoformat(), "cores": os.cpu_count(),
                                "command": "python benchmarks/local_speed.py"}
     s = _fresh_summarizer()
-    s._local_model()._ensure_ctx(4096)  # load outside the timed region for both (a) and (b)
     t = time.perf_counter()
     naive = naive_summarize(seed, s)
     results["b_naive"] = _measure(naive, seed, time.perf_counter() - t)
     print("(b) naive:", results["b_naive"], flush=True)
     s = _fresh_summarizer()
-    s._local_model()._ensure_ctx(4096)
     t = time.perf_counter()
     ours = s.summarize(seed)
     results["a_ours"] = _measure(ours, seed, time.perf_counter() - t)

@@ -6,7 +6,7 @@ happened and what to do. No message ever contains an API key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -70,13 +70,6 @@ class BackendUnavailableError(ConfigurationError):
 
 class ModelFileError(ConfigurationError):
     """The embedded model file is missing, the wrong size, or fails its hash check."""
-
-
-@dataclass
-class _RunInfo:
-    attempts: int = 0
-    usage: Usage = field(default_factory=Usage)
-    records: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ProviderError(SummarizerError):

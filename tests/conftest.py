@@ -1,11 +1,58 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and the rule of the test folders.
+
+- `unit/`: pure functions and files; `runs/` and `cli/`: runs and commands over the in-memory backend
+  (`memory.py`, `summarizer.models.testing`); none of them may open a socket or load llama.cpp.
+- `http/`: through the real openai + instructor stack to the loopback server (`loopback.py`), and subprocesses
+  that talk to it.
+- `embedded/`: the real embedded model; every test there is marked `local_model`, so `pytest -m "not
+  local_model"` never loads it.
+"""
 
 from __future__ import annotations
 
+import socket
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from loopback import LoopbackServer, network_guard
+from loopback import network_guard
+
+TESTS = Path(__file__).resolve().parent
+SOCKETS = ("http", "embedded")  # the only folders whose tests may open sockets
+MODEL = ("embedded",)  # the only folder whose tests may load llama.cpp
+
+
+def _folder(item: pytest.Item) -> str:
+    relative = Path(str(item.path)).resolve().relative_to(TESTS)
+    return relative.parts[0] if len(relative.parts) > 1 else ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under embedded/ is a `local_model` test."""
+    for item in items:
+        if _folder(item) in MODEL:
+            item.add_marker(pytest.mark.local_model)
+
+
+class SocketNotAllowedError(RuntimeError):
+    """A test outside http/ and embedded/ tried to open a connection."""
+
+
+@pytest.fixture(autouse=True)
+def _folder_rules(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside http/ and embedded/ no connection is opened; outside embedded/ llama.cpp cannot be imported."""
+    folder = _folder(request.node)
+    if folder not in SOCKETS:
+        def refuse(self: socket.socket, address: Any) -> None:
+            raise SocketNotAllowedError(f"a test in tests/{folder or '.'}/ tried to connect to {address!r}: "
+                                        "use the in-memory backend (tests/memory.py), or move it to tests/http/")
+
+        monkeypatch.setattr(socket.socket, "connect", refuse)
+        monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    if folder not in MODEL:
+        monkeypatch.setitem(sys.modules, "llama_cpp", None)  # `import llama_cpp` raises ImportError here
 
 # ---- loopback OpenAI server + network guard (see tests/loopback.py) ------------------------------
 
@@ -36,18 +83,3 @@ def _no_developer_openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never pick up a developer's real key, endpoint or model."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_MODEL"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def loopback() -> Iterator[LoopbackServer]:
-    """A started LoopbackServer (``.base_url`` = http://127.0.0.1:PORT/v1); stopped at teardown.
-
-    Teardown fails the test if the server itself hit an error (e.g. the test's responder raised).
-    """
-    server = LoopbackServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    if server.errors:
-        pytest.fail(f"loopback server errors: {server.errors!r}")

@@ -11,6 +11,7 @@ from loopback import RecordedRequest, Reply
 
 from summarizer import Article
 from summarizer.article.readers import read_article
+from summarizer.extract.chunking import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "fixtures" / "articles"
@@ -60,3 +61,13 @@ def minimal_answer(sentence: int = 1, actor: str = "article") -> dict[str, Any]:
         "predictions": [],
         "warnings": [],
     }
+
+
+def check_view(article: Article, chunk: Chunk) -> None:
+    """A chunk is a verbatim slice of the article, its sentences and offsets mapped back exactly."""
+    text = chunk.article.text
+    assert article.text[chunk.start:chunk.start + len(text)] == text
+    for s in chunk.article.sentences:
+        full = article.sentence(chunk.sentence_number(s.n))
+        assert (chunk.offset(s.start), chunk.offset(s.end), full.text) == (full.start, full.end, s.text)
+    assert chunk.sentence_map == {s.n: chunk.first + s.n - 1 for s in chunk.article.sentences}

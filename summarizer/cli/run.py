@@ -83,7 +83,7 @@ def run(
         rich_help_panel=_LIMITS)] = None,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute, retries included.",
                                               rich_help_panel=_LIMITS)] = None,
-    tpm: Annotated[float | None, typer.Option(help="Tokens per minute (estimated as characters / 4).",
+    tpm: Annotated[float | None, typer.Option(help="Tokens per minute (estimated as characters / 3).",
                                               rich_help_panel=_LIMITS)] = None,
     max_cost: Annotated[float | None, typer.Option(
         help="Start no new article once this many USD (estimated, failed attempts included) are spent.",
@@ -95,7 +95,7 @@ def run(
         help='Price table JSON: {"model": {"input": USD, "output": USD}} per 1M tokens, over the defaults.',
         rich_help_panel=_LIMITS, show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run",
-        help="Estimate tokens (characters / 4) and cost; call nothing, write nothing, need no key.",
+        help="Estimate tokens (characters / 3) and cost; call nothing, write nothing, need no key.",
         rich_help_panel=_LIMITS)] = False,
     max_bytes: Annotated[int, typer.Option(help="Refuse input files larger than this.",
                                            rich_help_panel=_LIMITS)] = DEFAULT_MAX_BYTES,

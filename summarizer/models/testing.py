@@ -27,8 +27,9 @@ from summarizer.models.backend import BackendInfo, Capabilities, CharEstimate, N
 
 __all__ = ["Answer", "FillingBackend", "ScriptedBackend", "ScriptedRequest", "completion"]
 
-# What a script returns for one request: tool-call arguments (a dict), raw text, or an exception to raise.
-Answer = Mapping[str, Any] | str | BaseException
+# What a script returns for one request: tool-call arguments (a dict), raw text, a whole chat completion, or an
+# exception to raise.
+Answer = Mapping[str, Any] | str | ChatCompletion | BaseException
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,11 @@ class ScriptedRequest:
 
 
 def completion(request: Mapping[str, Any], answer: Mapping[str, Any] | str, *, finish: str | None = None,
-               ) -> ChatCompletion:
-    """`answer` as the chat completion a server would send for `request` (a tool call when a tool is forced)."""
+               usage: tuple[int, int] | None = None) -> ChatCompletion:
+    """`answer` as the chat completion a server would send for `request` (a tool call when a tool is forced).
+
+    `usage` is (prompt, completion) tokens; by default counted as a server would be estimated (`CharEstimate`).
+    """
     text = answer if isinstance(answer, str) else json.dumps(answer)
     tools = request.get("tools") or []
     if tools:
@@ -56,13 +60,12 @@ def completion(request: Mapping[str, Any], answer: Mapping[str, Any] | str, *, f
         reason = finish or "tool_calls"
     else:
         message, reason = {"role": "assistant", "content": text}, finish or "stop"
-    prompt = CharEstimate().request(request)
+    prompt, answered = usage or (CharEstimate().request(request), CharEstimate().text(text))
     return ChatCompletion.model_validate({
         "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
         "model": str(request.get("model") or "test"),
         "choices": [{"index": 0, "message": message, "finish_reason": reason, "logprobs": None}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": max(1, len(text) // 4),
-                  "total_tokens": prompt + max(1, len(text) // 4)},
+        "usage": {"prompt_tokens": prompt, "completion_tokens": answered, "total_tokens": prompt + answered},
     })
 
 
@@ -71,19 +74,23 @@ class ScriptedBackend:
     """Answers each request with `script(request)`, or the next of a list of answers; records every request.
 
     An exception as an answer is raised instead of answering (an `openai.APIStatusError` exercises the
-    transport retries, a `SummarizerError` the run's handling of it).
+    transport retries, a `SummarizerError` the run's handling of it). `latency` seconds pass before each async
+    answer, so concurrency can be observed (`max_in_flight`).
     """
 
     script: Callable[[ScriptedRequest], Answer] | Sequence[Answer]
     info: BackendInfo = field(default_factory=lambda: BackendInfo("test", "test-model", instructor.Mode.TOOLS,
                                                                   "a test backend"))
     capabilities: Capabilities = field(default_factory=lambda: Capabilities(default_context=100_000))
+    latency: float = 0.0
     requests: list[ScriptedRequest] = field(default_factory=list)
+    max_in_flight: int = 0
     closed: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._queue = None if callable(self.script) else list(self.script)
+        self._in_flight = 0
 
     def _answer(self, kwargs: Mapping[str, Any], narrowing: Narrowing | None) -> ChatCompletion:
         request = ScriptedRequest(dict(kwargs), narrowing)
@@ -98,15 +105,20 @@ class ScriptedBackend:
                 raise AssertionError(f"the script has no answer left for request {len(self.requests)}")
         if isinstance(answer, BaseException):
             raise answer
-        return completion(kwargs, answer)
+        return answer if isinstance(answer, ChatCompletion) else completion(kwargs, answer)
 
     def create(self, narrowing: Narrowing | None = None) -> Callable[..., Any]:
         return lambda **kwargs: self._answer(kwargs, narrowing)
 
     def acreate(self, narrowing: Narrowing | None = None) -> Callable[..., Awaitable[Any]]:
         async def create(**kwargs: Any) -> ChatCompletion:
-            await asyncio.sleep(0)  # a real await point, as a network call has
-            return self._answer(kwargs, narrowing)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            try:
+                await asyncio.sleep(self.latency)  # a real await point, as a network call has
+                return self._answer(kwargs, narrowing)
+            finally:
+                self._in_flight -= 1
 
         return create
 

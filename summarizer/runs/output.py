@@ -113,10 +113,10 @@ class OutputFolder:
         return all(path.is_file() for path in self.article_files(article_id))
 
     def write_article(self, summary: ArticleSummary) -> None:
-        """The article's JSON result and its Markdown report."""
+        """The article's Markdown report, then its JSON result: a JSON file in OUT means both are there."""
         json_path, md_path = self.article_files(summary.article.id)
-        self.write_text(json_path.name, summary.model_dump_json(indent=2) + "\n")
         self.write_text(md_path.name, markdown_report(summary))
+        self.write_text(json_path.name, summary.model_dump_json(indent=2) + "\n")
 
     # -- aggregates --------------------------------------------------------------------------------
 

@@ -96,6 +96,11 @@ class LocalModel:
         self.n_ctx = n_ctx
         return self._llm
 
+    def prepare(self, n_ctx: int) -> None:
+        """Load the model with a context of at least `n_ctx` tokens now, so a benchmark times generation only."""
+        with self._lock:
+            self._ensure_ctx(n_ctx)
+
     def tokenize(self, text: str) -> int:
         """Prompt-token count with the model's own tokenizer (a vocabulary-only load: no context, no wait)."""
         with self._vocab_lock:

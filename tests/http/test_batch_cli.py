@@ -13,9 +13,9 @@ import openai
 import pytest
 from fixtures_lib import ROOT
 from loopback import BatchFaults, LoopbackServer
+from loopback_cli import LoopbackCLI
+from runs_lib import RESULTS, markers, respond, run, write_articles
 from test_batch_api import line_marker, outputs
-from test_cli_run import cli
-from test_runner import RESULTS, markers, respond, run, write_articles
 
 from summarizer import BatchReport, ConfigurationError, Summarizer
 from summarizer.runs.batch.export import export_requests, find_sidecar, import_batch, load_articles, load_sidecar
@@ -52,9 +52,11 @@ def export(folder: Path, requests: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in requests.read_text(encoding="utf-8").splitlines()]
 
 
-def test_export_writes_documented_lines_with_the_realtime_bodies(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_export_writes_documented_lines_with_the_realtime_bodies(loopback: LoopbackServer,
+                                                                 cli_in_process: LoopbackCLI, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 5)
-    done = cli("batch", "export", tmp_path / "in", tmp_path / "requests.jsonl", "--model", "gpt-4o-mini")
+    done = cli_in_process("batch", "export", tmp_path / "in", tmp_path / "requests.jsonl", "--model", "gpt-4o-mini",
+                          server=False)
     assert done.returncode == 0, done.stderr
     assert "5 request line(s) for 5 article(s)" in done.stdout and "vllm run-batch -i" in done.stdout
     lines = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
@@ -79,6 +81,7 @@ def test_export_writes_documented_lines_with_the_realtime_bodies(loopback: Loopb
 
 
 def test_import_of_an_out_of_order_results_file_matches_a_realtime_run(loopback: LoopbackServer,
+                                                                       cli_in_process: LoopbackCLI,
                                                                        tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 10)
     requests = tmp_path / "batch" / "requests.jsonl"
@@ -94,7 +97,7 @@ def test_import_of_an_out_of_order_results_file_matches_a_realtime_run(loopback:
     (requests.parent / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results) + "not json\n")
 
     out = tmp_path / "out"
-    imported = cli("batch", "import", requests.parent / "results.jsonl", "-o", out)
+    imported = cli_in_process("batch", "import", requests.parent / "results.jsonl", "-o", out, server=False)
     assert imported.returncode == 1, imported.stderr
     assert "2 line(s)" in imported.stderr and "matched no exported request" in imported.stderr
     failures = [json.loads(x) for x in (out / "failures.jsonl").read_text().splitlines()]

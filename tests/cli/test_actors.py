@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import LoopbackServer, RecordedRequest, Reply
-from test_cli_run import cli
-from test_runner import FAST
+from loopback import Reply
+from memory import InProcessCLI, MemoryRequest, MemoryServer
+from runs_lib import FAST
 
-from summarizer import ArticleSummary, summarize_folder
+from summarizer import ArticleSummary, Summarizer, summarize_folder
 from summarizer.grounding.checks import merge_actor_drafts
 from summarizer.grounding.names import Mention, group_mentions, split_title, variant_key
 from summarizer.runs.actor_index import build_actor_index, filter_rows, load_actor_index
@@ -132,21 +132,21 @@ ANSWERS: dict[int, dict[str, Any]] = {
 }
 
 
-def answer_story(request: RecordedRequest) -> Reply:
+def answer_story(request: MemoryRequest) -> Reply:
     story = next(i for i, text in STORIES.items() if text.split(".")[0] in request.prompt_text)
     return Reply.tool_call({"summary": f"Story {story}.", **ANSWERS[story]})
 
 
 @pytest.fixture
-def run_out(loopback: LoopbackServer, tmp_path: Path) -> Path:
+def run_out(memory: MemoryServer, tmp_path: Path) -> Path:
     """A small batch run whose articles name the same actors in different ways."""
     (tmp_path / "in").mkdir()
     for i, text in STORIES.items():
         story = f"---\ntitle: Story {i}\n---\n{text}\n"
         (tmp_path / "in" / f"story-{i}.md").write_text(story, encoding="utf-8")
-    loopback.responder = answer_story
-    report = summarize_folder(tmp_path / "in", tmp_path / "out", base_url=loopback.base_url, api_key="k",
-                              model="gpt-4o-mini", policy=FAST)
+    memory.responder = answer_story
+    with Summarizer(backend=memory.backend(model="gpt-4o-mini", api_key="k"), policy=FAST) as summarizer:
+        report = summarize_folder(tmp_path / "in", tmp_path / "out", summarizer=summarizer)
     assert report.ok == 3 and report.all_ok
     return tmp_path / "out"
 
@@ -185,14 +185,14 @@ def test_index_rebuilds_from_summaries_when_the_files_are_missing(run_out: Path)
     assert len(filter_rows(before, "zélensk")) == 1 and len(filter_rows(before, "korea")) == 2
 
 
-def test_cli_lists_the_index_filtered_by_name(run_out: Path, tmp_path: Path) -> None:
-    done = cli("actors", run_out, "--name", "korea", "--json")
+def test_cli_lists_the_index_filtered_by_name(cli: InProcessCLI, run_out: Path, tmp_path: Path) -> None:
+    done = cli("actors", run_out, "--name", "korea", "--json", backend=False)
     assert done.returncode == 0, done.stderr
     assert sorted(r["name"] for r in json.loads(done.stdout)["actors"]) == ["North Korea", "South Korea"]
-    table = cli("actors", run_out)
+    table = cli("actors", run_out, backend=False)
     assert table.returncode == 0, table.stderr
     assert re.search(r"Lloyd Austin .* Lloyd Austen", table.stdout) and "8 actor(s)" in table.stdout
-    missing = cli("actors", tmp_path / "nowhere")
+    missing = cli("actors", tmp_path / "nowhere", backend=False)
     assert missing.returncode == 2 and "summarizer run" in missing.stderr
 
 

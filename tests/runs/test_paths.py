@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from fixtures_lib import minimal_answer
-from loopback import LoopbackServer, Reply
+from loopback import Reply
+from memory import MemoryServer
 
-from summarizer import Article, summarize_folder
+from summarizer import Article, Summarizer, summarize_folder
 from summarizer.runs.output import OutputFolder
 from summarizer.runs.store import STORE_DIR
 
@@ -45,7 +46,7 @@ def snapshot(root: Path, skip: Path) -> dict[str, bytes]:
     return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_relative_to(skip)}
 
 
-def test_file_names_come_from_article_ids_only(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_file_names_come_from_article_ids_only(memory: MemoryServer, tmp_path: Path) -> None:
     articles = hostile(tmp_path)
     folder, out = tmp_path / "in", tmp_path / "work" / "out"
     folder.mkdir()
@@ -54,9 +55,9 @@ def test_file_names_come_from_article_ids_only(loopback: LoopbackServer, tmp_pat
     (folder / "more.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles[5:]), encoding="utf-8")
     (folder / "copy.json").write_text(json.dumps(articles[0] | {"title": "../copy"}), encoding="utf-8")
     before = snapshot(tmp_path, out)
-    loopback.responder = lambda request: Reply.tool_call(minimal_answer())
+    memory.responder = lambda request: Reply.tool_call(minimal_answer())
 
-    report = summarize_folder(folder, out, base_url=loopback.base_url, api_key="test-key", model="gpt-4o-mini")
+    report = summarize_folder(folder, out, summarizer=Summarizer(backend=memory.backend(model="gpt-4o-mini")))
 
     assert report.all_ok and report.ok == len(articles)
     assert [s.reason for s in report.skipped] == ["same text as " + str(folder / "0.json")]  # not overwritten

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixtures_lib import ARTICLES, ROOT
+from memory import InProcessCLI
 
 from summarizer.article.model import Article
 from summarizer.article.readers import read_article
@@ -316,12 +315,13 @@ def test_fixture_gold_set_is_consistent() -> None:
 # --------------------------------------------------------------------------- the command
 
 
-def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from summarizer.cli import main; main()", *map(str, args)],
-                          capture_output=True, text=True, timeout=120, check=False)
+@pytest.fixture
+def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> InProcessCLI:
+    """`summarizer ...` in this process; `eval` needs no model."""
+    return InProcessCLI(monkeypatch, capsys)
 
 
-def test_cli_eval_prints_table_and_writes_json(tmp_path: Path) -> None:
+def test_cli_eval_prints_table_and_writes_json(_cli: InProcessCLI, tmp_path: Path) -> None:
     claims = [item(Claim, 1, "A1", [1], "The reaction of the West is zero.")]  # misses the article's claim
     gold_dir, out = _tiny_set(tmp_path, summary(claims=claims))
     done = _cli("eval", gold_dir, out, "--json", tmp_path / "report.json")
@@ -338,7 +338,7 @@ def test_cli_eval_prints_table_and_writes_json(tmp_path: Path) -> None:
     assert (out / "eval.json").is_file()
 
 
-def test_cli_eval_usage_errors_exit_2(tmp_path: Path) -> None:
+def test_cli_eval_usage_errors_exit_2(_cli: InProcessCLI, tmp_path: Path) -> None:
     gold_dir, _ = _tiny_set(tmp_path)
     missing_out = _cli("eval", gold_dir, tmp_path / "nope")
     assert missing_out.returncode == 2 and "no such folder" in missing_out.stderr

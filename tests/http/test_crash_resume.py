@@ -14,13 +14,15 @@ import random
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from loopback import LoopbackServer
-from test_cli_run import _command, _env, cli
-from test_runner import RESULTS, markers, respond, write_articles
+from loopback_cli import LoopbackCLI
+from runs_lib import RESULTS, markers, respond, write_articles
+from runs_lib import cli_env as _env
 
 from summarizer import summarize_folder
 from summarizer.article.readers import read_article
@@ -35,35 +37,36 @@ AGGREGATES = {"summaries.jsonl", "failures.jsonl", "index.md", "actors_index.csv
 TIMES = {"started_at", "finished_at", "ended_at"}
 
 
-def test_five_kills_then_completion_equal_an_uninterrupted_run(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_five_kills_then_completion_equal_an_uninterrupted_run(loopback: LoopbackServer, cli_in_process: LoopbackCLI,
+                                                              tmp_path: Path) -> None:
     paths = write_articles(tmp_path / "in", ARTICLES)
     marker_of = {read_article(p).id: i for i, p in enumerate(paths)}
     loopback.responder, loopback.latency = respond(), 0.05
     out, rng = tmp_path / "out", random.Random(SEED)
-    command = _command("run", tmp_path / "in", "-o", out, "--concurrency", CONCURRENCY)
-    for kill in range(KILLS):
-        finished = _finished(out)  # results that must never be asked for again
-        sent_before = len(loopback.chat_requests)
-        # A seeded moment: after 2-8 requests of this run, plus up to 80 ms (mid-request, mid-write, mid-flush).
-        requests, extra = rng.randint(2, 8), rng.uniform(0.0, 0.08)
-        process = subprocess.Popen(command, env=_env(loopback), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while (len(loopback.chat_requests) - sent_before < requests and time.monotonic() < deadline
-                   and process.poll() is None):
-                time.sleep(0.002)
-            time.sleep(extra)
-            process.send_signal(signal.SIGKILL)
-        finally:
-            process.wait(10)
-        assert process.returncode == -signal.SIGKILL, f"kill {kill + 1}: the run ended before it was killed"
-        assert not {marker_of[i] for i in finished} & set(markers(loopback.chat_requests[sent_before:]))
-        _assert_whole(out)
+    args = ("run", tmp_path / "in", "-o", out, "--concurrency", CONCURRENCY)
+    with contextlib.closing(_PreparedRuns(args, _env(loopback))) as runs:
+        for kill in range(KILLS):
+            finished = _finished(out)  # results that must never be asked for again
+            sent_before = len(loopback.chat_requests)
+            # A seeded moment: after 2-8 requests of this run, plus up to 80 ms (mid-request, mid-write, mid-flush).
+            requests, extra = rng.randint(2, 8), rng.uniform(0.0, 0.08)
+            process = runs.start(prepare_next=kill + 1 < KILLS)
+            try:
+                deadline = time.monotonic() + 60
+                while (len(loopback.chat_requests) - sent_before < requests and time.monotonic() < deadline
+                       and process.poll() is None):
+                    time.sleep(0.002)
+                time.sleep(extra)
+                process.send_signal(signal.SIGKILL)
+            finally:
+                process.wait(10)
+            assert process.returncode == -signal.SIGKILL, f"kill {kill + 1}: the run ended before it was killed"
+            assert not {marker_of[i] for i in finished} & set(markers(loopback.chat_requests[sent_before:]))
+            _assert_whole(out)
     assert 0 < len(_finished(out)) < ARTICLES  # the kills landed while work was done and work was left
 
     finished, sent_before = _finished(out), len(loopback.chat_requests)
-    done = cli("run", tmp_path / "in", "-o", out, "--concurrency", CONCURRENCY, server=loopback)
+    done = cli_in_process("run", tmp_path / "in", "-o", out, "--concurrency", CONCURRENCY)  # no kill: in this process
     assert done.returncode == 0, done.stderr
     assert not {marker_of[i] for i in finished} & set(markers(loopback.chat_requests[sent_before:]))
     assert sorted(set(markers(loopback.chat_requests))) == list(range(ARTICLES))
@@ -71,11 +74,53 @@ def test_five_kills_then_completion_equal_an_uninterrupted_run(loopback: Loopbac
     assert not list((out / ".summarizer" / "tmp").iterdir())  # the completed run cleared the kills' temp files
 
     reference = tmp_path / "reference"  # the same run, uninterrupted
+    loopback.latency = 0.0  # nothing is killed in it: no need to wait for the server
     report = summarize_folder(tmp_path / "in", reference, base_url=loopback.base_url, api_key="test-key",
                               model="gpt-4o-mini", concurrency=int(CONCURRENCY))
     assert report.all_ok
     assert _outputs(out) == _outputs(reference)
     assert len(_outputs(out)["results"]) == ARTICLES
+
+
+class _PreparedRuns:
+    """`summarizer ARGS` subprocesses, each started only when asked, its interpreter start-up done beforehand.
+
+    A prepared process imports the CLI (~1.5 s) and then waits for a line on stdin before calling `main()`; the
+    next run is prepared while the current one works, so no run starts before the previous one was killed,
+    and the kill moments (counted in requests) are the same.
+    """
+
+    CODE = "import sys; from summarizer.cli import main; sys.stdin.readline(); main()"
+
+    def __init__(self, args: tuple[str | Path, ...], env: dict[str, str]) -> None:
+        self.command = [sys.executable, "-c", self.CODE, *map(str, args)]  # sys.argv as `cli_command` gives it
+        self.env = env
+        self.next: subprocess.Popen[bytes] | None = self._prepare()
+
+    def _prepare(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self.command, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+    def start(self, *, prepare_next: bool) -> subprocess.Popen[bytes]:
+        """The prepared process, told to run now; the next one is prepared (unless this is the last run)."""
+        process, self.next = self.next, None
+        assert process is not None and process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # it died early: the caller sees it exit
+            process.stdin.write(b"go\n")
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.close()
+        if prepare_next:
+            self.next = self._prepare()
+        return process
+
+    def close(self) -> None:
+        """A process prepared but never started (the test failed) is killed."""
+        if self.next is not None:
+            self.next.kill()
+            self.next.wait(10)
+            if self.next.stdin is not None:
+                self.next.stdin.close()
+            self.next = None
 
 
 def _finished(out: Path) -> set[str]:

@@ -16,10 +16,10 @@ from summarizer.article.readers import InputLineError, iter_file, read_article, 
 from summarizer.errors import InputError
 from summarizer.runs.inputs import Skipped, discover
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "articles"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "articles"
 SEED = FIXTURES / "zelensky-north-korea.txt"
 WIKINEWS = sorted(p for p in FIXTURES.glob("*.txt") if p != SEED)
-SHARED = Path(__file__).parents[2] / "shared"
+SHARED = Path(__file__).parents[3] / "shared"
 HTML_PAGES = SHARED / "corpus" / "html"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not checked out next to the repo")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from fixtures_lib import ROOT, minimal_answer
 from loopback import LoopbackServer, Reply
-from test_cli_run import _env
-from test_runner import RESULTS
+from runs_lib import RESULTS
+from runs_lib import cli_env as _env
 
 from summarizer import Article
 

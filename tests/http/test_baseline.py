@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixtures_lib import ARTICLES, ROOT, SEED
 from loopback import LoopbackServer, Reply
+from loopback_cli import LoopbackCLI
 
 from summarizer import RetryPolicy, Summarizer, ValidationFailedError
 from summarizer.article.readers import read_article
@@ -120,27 +118,27 @@ def test_run_baseline_records_failures(tmp_path: Path, loopback: LoopbackServer)
     assert line["article"] == "zelensky-north-korea.txt" and "test-key" not in line["error"]
 
 
-def test_cli_eval_runs_the_baseline_into_an_empty_out_dir(tmp_path: Path, loopback: LoopbackServer) -> None:
+def test_cli_eval_runs_the_baseline_into_an_empty_out_dir(tmp_path: Path, loopback: LoopbackServer,
+                                                          cli_in_process: LoopbackCLI) -> None:
     gold, out = _seed_gold(tmp_path), tmp_path / "naive"
     loopback.script(Reply.tool_call(naive_answer()))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
-    env["OPENAI_API_KEY"] = "test-key"
-    command = [sys.executable, "-c", "from summarizer.cli import main; main()", "eval", "--baseline", "naive",
-               str(gold), str(out), "--articles", str(ARTICLES), "--base-url", loopback.base_url,
+    env = {"OPENAI_API_KEY": "test-key"}  # the server from --base-url only
+    command = ["eval", "--baseline", "naive", gold, out, "--articles", ARTICLES, "--base-url", loopback.base_url,
                "--model", "gpt-4o-mini"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    done = cli_in_process(*command, env=env, server=False)
     assert done.returncode == 0, done.stderr
     assert "running the naive baseline" in done.stderr and "naive" in done.stdout
     assert len(loopback.chat_requests) == 1
     report = json.loads((out / "eval.json").read_text(encoding="utf-8"))
     assert report["label"] == "naive" and report["totals"]["run"]["with_output"] == 1
-    again = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    again = cli_in_process(*command, env=env, server=False)
     assert again.returncode == 0 and len(loopback.chat_requests) == 1  # outputs exist: not run again
     assert "running the naive baseline" not in again.stderr
 
 
 def test_the_baseline_resumes_keeps_failures_and_passes_the_answer_budget(tmp_path: Path,
-                                                                          loopback: LoopbackServer) -> None:
+                                                                          loopback: LoopbackServer,
+                                                                          cli_in_process: LoopbackCLI) -> None:
     gold, out = _seed_gold(tmp_path), tmp_path / "naive"
     for name in ("ie9", "taxes"):
         shutil.copy(ROOT / "fixtures" / "gold" / f"{name}.json", gold)
@@ -150,12 +148,9 @@ def test_the_baseline_resumes_keeps_failures_and_passes_the_answer_budget(tmp_pa
     failure = {"article": "taxes.txt", "article_id": taxes.id, "reason": "ValidationFailedError"}
     (out / "failures.jsonl").write_text(json.dumps(failure) + "\n")  # an earlier failure: the result, kept
     loopback.script(Reply.tool_call(naive_answer()))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
-    env["OPENAI_API_KEY"] = "test-key"
-    command = [sys.executable, "-c", "from summarizer.cli import main; main()", "eval", "--baseline", "naive",
-               str(gold), str(out), "--articles", str(ARTICLES), "--base-url", loopback.base_url,
+    command = ["eval", "--baseline", "naive", gold, out, "--articles", ARTICLES, "--base-url", loopback.base_url,
                "--model", "gpt-4o-mini", "--max-tokens", "700"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    done = cli_in_process(*command, env={"OPENAI_API_KEY": "test-key"}, server=False)  # the server from --base-url
     assert "(1 article(s) without an output)" in done.stderr, done.stderr
     (request,) = loopback.chat_requests
     assert request.body["max_tokens"] == 700 and "Internet Explorer" not in request.prompt_text

@@ -15,8 +15,10 @@ import instructor
 import openai
 import pytest
 from loopback import BatchFaults, LoopbackServer, RecordedRequest
-from test_cli_run import _command, _env, cli
-from test_runner import FAST, RESULTS, markers, respond, run, write_articles
+from loopback_cli import LoopbackCLI
+from runs_lib import FAST, RESULTS, markers, respond, run, write_articles
+from runs_lib import cli_command as _command
+from runs_lib import cli_env as _env
 
 from summarizer import ConfigurationError, GenerationParams, summarize_folder
 from summarizer.article.readers import read_article
@@ -194,7 +196,8 @@ def test_a_batch_the_provider_failed_goes_to_the_realtime_path(loopback: Loopbac
     assert failure.reason == "BatchRequestError" and "line 4: The custom_id" in failure.message
 
 
-def test_killed_while_polling_resumes_the_same_batch(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_killed_while_polling_resumes_the_same_batch(loopback: LoopbackServer, cli_in_process: LoopbackCLI,
+                                                     tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 30)
     loopback.responder, loopback.batch_statuses = respond(), SLOW
     out = tmp_path / "out"
@@ -213,7 +216,7 @@ def test_killed_while_polling_resumes_the_same_batch(loopback: LoopbackServer, t
     assert loopback.batch_status(batch_id) == "in_progress" and not list(out.glob(RESULTS))
 
     loopback.batch_statuses = ("validating", "in_progress", "completed")
-    done = cli(*args, server=loopback)
+    done = cli_in_process(*args)  # the resume needs no process of its own
     assert done.returncode == 0, done.stderr
     assert len(loopback.batch_creates) == 1 and loopback.batch_ids == [batch_id]
     assert not loopback.chat_requests and len(list(out.glob(RESULTS))) == 30

@@ -9,7 +9,7 @@ import pytest
 
 from summarizer.article.sentences import split_sentences
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "articles"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "articles"
 SEED = FIXTURES / "zelensky-north-korea.txt"
 WIKINEWS = sorted(p for p in FIXTURES.glob("*.txt") if p != SEED)
 

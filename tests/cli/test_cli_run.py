@@ -1,4 +1,7 @@
-"""`summarizer run` / `summarizer show` in a subprocess, against the loopback server."""
+"""`summarizer run` / `summarizer show` in this process, against the in-memory model server.
+
+The test that kills a run's process and resumes it is in `tests/http/test_cli_processes.py`.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,14 @@ import csv
 import json
 import os
 import shutil
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixtures_lib import SHARED, minimal_answer
-from loopback import LoopbackServer, Reply
-from test_runner import RESULTS, markers, respond, write_articles
-
-from summarizer.article.readers import read_article
+from loopback import Reply
+from memory import InProcessCLI, MemoryServer
+from runs_lib import RESULTS, markers, respond, write_articles
 
 HTML_PAGES = SHARED / "corpus" / "html"
 # Script and navigation text of each page that must not reach the model.
@@ -28,24 +25,6 @@ PAGE_NOISE = {
     "cnn": ["Advertise with Us", "Premarkets", "cnnSiteWideCurrDate"],
     "guardian-1": ["Back to home", "SecureDrop", "window.console"],
 }
-
-
-def cli(*args: str | Path, server: LoopbackServer | None = None, stdin: str | None = None,
-        env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_command(*args), input=stdin, capture_output=True, text=True, timeout=timeout,
-                          env=_env(server, env))
-
-
-def _command(*args: str | Path) -> list[str]:
-    return [sys.executable, "-c", "from summarizer.cli import main; main()", *map(str, args)]
-
-
-def _env(server: LoopbackServer | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
-    env["COLUMNS"] = "200"
-    if server is not None:
-        env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"}
-    return env | (extra or {})
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -66,10 +45,11 @@ def _jsonl(out: Path) -> list[str]:
     return lines
 
 
-def test_sixty_articles_eight_at_a_time_then_a_free_rerun(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_sixty_articles_eight_at_a_time_then_a_free_rerun(memory: MemoryServer, cli: InProcessCLI,
+                                                           tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 60)
-    loopback.responder, loopback.latency = respond(), 0.05
-    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--concurrency", "8", server=loopback)
+    memory.responder, memory.latency = respond(), 0.05
+    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--concurrency", "8")
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
     results = _results(out)
@@ -83,56 +63,21 @@ def test_sixty_articles_eight_at_a_time_then_a_free_rerun(loopback: LoopbackServ
             assert row["article_title"] == results[row["article_id"]]["article"]["title"]
     assert {r["actor"] for r in _read_csv(out / "claims.csv")} == {"Jane Doe"}
     assert len(list(out.glob("*.md"))) == 61  # one per article and index.md
-    assert 2 <= loopback.max_in_flight <= 8
-    assert sorted(markers(loopback.chat_requests)) == list(range(60))
+    assert 2 <= memory.max_in_flight <= 8
+    assert sorted(markers(memory.chat_requests)) == list(range(60))
     assert "ok" in done.stdout and "60" in done.stdout
 
-    loopback.reset()
-    again = cli("run", tmp_path / "in", "-o", out, "--concurrency", "8", server=loopback)
+    memory.reset()
+    again = cli("run", tmp_path / "in", "-o", out, "--concurrency", "8")
     assert again.returncode == 0, again.stderr
-    assert len(loopback.chat_requests) == 0
+    assert len(memory.chat_requests) == 0
     assert _jsonl(out) == lines
 
 
-def test_killed_run_resumes_without_repeating_finished_work(loopback: LoopbackServer, tmp_path: Path) -> None:
-    paths = write_articles(tmp_path / "in", 60)
-    marker_of = {read_article(p).id: i for i, p in enumerate(paths)}
-    out = tmp_path / "out"
-    loopback.responder, loopback.latency = respond(), 0.15
-    process = subprocess.Popen(_command("run", tmp_path / "in", "-o", out, "--concurrency", "4"),
-                               env=_env(loopback), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while len(list(out.glob(RESULTS))) < 8 and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(10)
-    assert process.returncode == -signal.SIGKILL
-
-    finished = set(_results(out))  # every JSON file parses
-    assert 8 <= len(finished) < 60
-    with sqlite3.connect(out / ".summarizer" / "store.sqlite") as db:
-        finished |= {row[0] for row in db.execute("SELECT article_id FROM results WHERE status = 'ok'")}
-    lines = _jsonl(out)
-    assert len(lines) == len(set(lines))
-    outputs = (".json", ".md", ".jsonl", ".csv")
-    assert not [p for p in out.iterdir() if p.is_file() and p.suffix not in outputs]  # no temp files
-
-    loopback.reset()
-    loopback.latency = 0
-    done = cli("run", tmp_path / "in", "-o", out, "--concurrency", "4", server=loopback)
-    assert done.returncode == 0, done.stderr
-    assert not {marker_of[i] for i in finished} & set(markers(loopback.chat_requests))
-    assert len(_results(out)) == 60
-    lines = _jsonl(out)
-    assert len(lines) == len(set(lines)) == 60
-
-
-def test_an_always_failing_article_is_isolated(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_an_always_failing_article_is_isolated(memory: MemoryServer, cli: InProcessCLI, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 5)
-    loopback.responder = respond(failing=[3])
-    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--retry-wait", "0.01", server=loopback)
+    memory.responder = respond(failing=[3])
+    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--retry-wait", "0.01")
     assert done.returncode == 1, done.stderr
     failures = [json.loads(x) for x in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]
     assert len(failures) == 1 and failures[0]["reason"] == "AttemptsExhaustedError"
@@ -143,14 +88,14 @@ def test_an_always_failing_article_is_isolated(loopback: LoopbackServer, tmp_pat
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
-def test_bad_files_named_on_the_command_line_are_listed_once_and_the_run_goes_on(loopback: LoopbackServer,
+def test_bad_files_named_on_the_command_line_are_listed_once_and_the_run_goes_on(memory: MemoryServer,
+                                                                                 cli: InProcessCLI,
                                                                                  tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 1)
     os.mkfifo(tmp_path / "pipe.txt")  # no writer: opening it for reading would wait forever
     (tmp_path / "empty.txt").write_text("")
-    loopback.responder = respond()
-    done = cli("run", tmp_path / "in", tmp_path / "pipe.txt", tmp_path / "empty.txt", "-o", tmp_path / "out",
-               server=loopback, timeout=60)
+    memory.responder = respond()
+    done = cli("run", tmp_path / "in", tmp_path / "pipe.txt", tmp_path / "empty.txt", "-o", tmp_path / "out")
     assert done.returncode == 1, done.stderr
     assert len(_jsonl(tmp_path / "out")) == 1
     listed = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith(str(tmp_path))]
@@ -160,31 +105,32 @@ def test_bad_files_named_on_the_command_line_are_listed_once_and_the_run_goes_on
 
 
 @pytest.mark.skipif(not HTML_PAGES.is_dir(), reason="needs ../shared/corpus/html")
-def test_html_pages_keep_their_title_and_lose_their_chrome(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_html_pages_keep_their_title_and_lose_their_chrome(memory: MemoryServer, cli: InProcessCLI,
+                                                           tmp_path: Path) -> None:
     for page in PAGE_NOISE:
         (tmp_path / "in").mkdir(exist_ok=True)
         shutil.copy(HTML_PAGES / page / "source.html", tmp_path / "in" / f"{page}.html")
-    loopback.responder = lambda request: Reply.tool_call(minimal_answer())
-    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", server=loopback)
+    memory.responder = lambda request: Reply.tool_call(minimal_answer())
+    done = cli("run", tmp_path / "in", "-o", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     results = _results(tmp_path / "out").values()
     titles = {Path(r["article"]["path"]).stem: r["article"]["title"] for r in results}
     for page, noise in PAGE_NOISE.items():
         expected = json.loads((HTML_PAGES / page / "expected-metadata.json").read_text(encoding="utf-8"))
         assert titles[page] == expected["title"]
-        prompt = next(r.prompt_text for r in loopback.chat_requests if expected["title"] in r.prompt_text)
+        prompt = next(r.prompt_text for r in memory.chat_requests if expected["title"] in r.prompt_text)
         assert not [text for text in noise if text in prompt], page
 
 
-def test_stdin_article_and_show(loopback: LoopbackServer, tmp_path: Path) -> None:
-    loopback.responder = respond()
+def test_stdin_article_and_show(memory: MemoryServer, cli: InProcessCLI, tmp_path: Path) -> None:
+    memory.responder = respond()
     body = write_articles(tmp_path / "in", 1)[0].read_text().split("---\n")[2]
     text = f"---\ntitle: From stdin\n---\n{body}"
-    done = cli("run", "-", "-o", tmp_path / "out", server=loopback, stdin=text)
+    done = cli("run", "-", "-o", tmp_path / "out", stdin=text)
     assert done.returncode == 0, done.stderr
-    assert markers(loopback.chat_requests) == [0]
+    assert markers(memory.chat_requests) == [0]
     (result,) = tmp_path.joinpath("out").glob(RESULTS)
-    shown = cli("show", result)
+    shown = cli("show", result, backend=False)
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
     assert "From stdin" in out and "Jane Doe" in out
@@ -192,43 +138,42 @@ def test_stdin_article_and_show(loopback: LoopbackServer, tmp_path: Path) -> Non
     assert "[3] She said taxes will rise next year." in out and "[4] She warned" in out
 
 
-def test_usage_errors_exit_2_with_what_to_set(tmp_path: Path) -> None:
+def test_usage_errors_exit_2_with_what_to_set(cli: InProcessCLI, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 1)
-    no_key = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--model", "gpt-4o")
+    no_key = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--model", "gpt-4o", backend=False)
     assert no_key.returncode == 2 and "OPENAI_API_KEY" in no_key.stderr
-    missing = cli("run", tmp_path / "nowhere", "-o", tmp_path / "out")
+    missing = cli("run", tmp_path / "nowhere", "-o", tmp_path / "out", backend=False)
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
-    not_result = cli("show", tmp_path / "in" / "article-000.md")
+    not_result = cli("show", tmp_path / "in" / "article-000.md", backend=False)
     assert not_result.returncode == 2 and "not a summarizer result" in not_result.stderr
     assert not (tmp_path / "out").exists()
 
 
-def test_rejected_key_exits_2_and_the_key_is_never_shown_or_stored(loopback: LoopbackServer,
+def test_rejected_key_exits_2_and_the_key_is_never_shown_or_stored(memory: MemoryServer, cli: InProcessCLI,
                                                                     tmp_path: Path) -> None:
     secret = "sk-proj-DoNotLeakThisKey0123456789"
     write_articles(tmp_path / "in", 3)
-    loopback.responder = lambda request: Reply.error(401)
-    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--api-key", secret, "--concurrency", "1",
-               env={"OPENAI_BASE_URL": loopback.base_url})
+    memory.responder = lambda request: Reply.error(401)
+    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--api-key", secret, "--concurrency", "1")
     assert done.returncode == 2 and "rejected" in done.stderr
-    assert loopback.chat_requests[0].api_key == secret and len(loopback.chat_requests) == 1
+    assert memory.chat_requests[0].api_key == secret and len(memory.chat_requests) == 1
     assert secret not in done.stdout + done.stderr
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
 
 
-def test_help_teaches_with_examples_and_exit_codes() -> None:
-    done = cli("run", "--help")
+def test_help_teaches_with_examples_and_exit_codes(cli: InProcessCLI) -> None:
+    done = cli("run", "--help", backend=False)
     assert done.returncode == 0
     for text in ("summarizer run articles/ -o out/", "--dry-run", "--retry-failed", "Exit codes",
                  "2  usage or configuration error", "stdin"):
         assert text in done.stdout, text
 
 
-def test_dry_run_needs_no_key_and_writes_nothing(tmp_path: Path) -> None:
+def test_dry_run_needs_no_key_and_writes_nothing(cli: InProcessCLI, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 3)
-    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--dry-run", "--model", "gpt-4o")
+    done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--dry-run", "--model", "gpt-4o", backend=False)
     assert done.returncode == 0, done.stderr
     assert "nothing was sent" in done.stdout and "tokens in (estimate)" in done.stdout
     assert not (tmp_path / "out").exists()

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from summarizer.article.model import Article, ArticleIndexError, Sentence, normalize_text
 from summarizer.errors import InputError, SummarizerError
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "articles"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "articles"
 
 TEXT = "Kyiv accused Moscow of escalation. Officials said more troops were coming.\n\nNo one replied."
 

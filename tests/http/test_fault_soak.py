@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from loopback import LoopbackServer, RecordedRequest, Reply
-from test_runner import RESULTS, answer, marker, write_articles
+from runs_lib import RESULTS, answer, marker, write_articles
 
 from summarizer import GenerationParams, RetryPolicy, summarize_folder
 from summarizer.article.readers import read_article

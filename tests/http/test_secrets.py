@@ -12,14 +12,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-import subprocess
 import traceback
 from pathlib import Path
 
 import pytest
 from loopback import LoopbackServer, RecordedRequest, Reply, openai_error
-from test_cli_run import _command, _env
-from test_runner import answer, marker, write_articles
+from loopback_cli import LoopbackCLI
+from runs_lib import answer, marker, write_articles
 
 from summarizer import ProviderError, RetryPolicy, Summarizer
 from summarizer.redact import RedactingFilter
@@ -51,8 +50,8 @@ def echoing(canary: str) -> dict[int, Reply]:
 
 
 @pytest.mark.parametrize("canary", CANARIES)
-def test_a_batch_with_failures_leaks_the_key_nowhere(loopback: LoopbackServer, tmp_path: Path,
-                                                     canary: str) -> None:
+def test_a_batch_with_failures_leaks_the_key_nowhere(loopback: LoopbackServer, cli_in_process: LoopbackCLI,
+                                                     tmp_path: Path, canary: str) -> None:
     write_articles(tmp_path / "in", 6)
     replies = echoing(canary)
     seen: set[int] = set()
@@ -68,9 +67,8 @@ def test_a_batch_with_failures_leaks_the_key_nowhere(loopback: LoopbackServer, t
 
     loopback.responder = respond
     out = tmp_path / "out"
-    done = subprocess.run(
-        _command("run", tmp_path / "in", "-o", out, "--verbose", "--concurrency", "1", "--retry-wait", "0.01"),
-        capture_output=True, text=True, timeout=120, env=_env(loopback, {"OPENAI_API_KEY": canary}))
+    done = cli_in_process("run", tmp_path / "in", "-o", out, "--verbose", "--concurrency", "1", "--retry-wait", "0.01",
+                          env={"OPENAI_API_KEY": canary})
     assert done.returncode == 2, done.stderr  # the 401 stopped the run
     assert {r.api_key for r in loopback.chat_requests} == {canary}  # the key was really used
     assert "DEBUG openai" in done.stderr and "Request options" in done.stderr  # --verbose logged requests

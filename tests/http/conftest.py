@@ -1,0 +1,33 @@
+"""The loopback OpenAI-compatible server, for the tests that go through real HTTP, and the CLI run against it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from loopback import LoopbackServer
+from loopback_cli import LoopbackCLI
+from memory import InProcessCLI
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    """A started LoopbackServer (``.base_url`` = http://127.0.0.1:PORT/v1); stopped at teardown.
+
+    Teardown fails the test if the server itself hit an error (e.g. the test's responder raised).
+    """
+    server = LoopbackServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    if server.errors:
+        pytest.fail(f"loopback server errors: {server.errors!r}")
+
+
+@pytest.fixture
+def cli_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                   loopback: LoopbackServer) -> LoopbackCLI:
+    """`cli_in_process("run", folder, "-o", out)`: the CLI in this process against `loopback` (`loopback_cli.py`);
+    returns its exit code, stdout and stderr like `runs_lib.run_cli(..., server=loopback)`."""
+    return LoopbackCLI(InProcessCLI(monkeypatch, capsys), loopback)

@@ -1,0 +1,98 @@
+"""Test articles with markers, the answers the fake servers give for them, and the CLI as a subprocess.
+
+Shared by the tests of runs over the in-memory server (`runs/`, `cli/`) and over the loopback server (`http/`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from loopback import LoopbackServer, Reply
+
+from summarizer import RetryPolicy, summarize_folder
+from summarizer.runs.report import BatchReport
+
+RESULTS = "?" * 64 + ".json"  # OUT/<article id>.json (not actors_index.json)
+FAST = RetryPolicy(transport_retries=2, reasks=1, initial_wait=0.01, max_wait=0.02)
+MARKER = re.compile(r"MARKER-(\d+)")
+ARTICLE = (
+    "---\ntitle: Story {i}\ndate: 2024-05-{day:02d}\n---\n"
+    "Minister Jane Doe spoke in the capital on Monday. The marker is MARKER-{i:03d}. "
+    "She said taxes will rise next year. She warned that the deficit could grow if parliament refuses.\n"
+)
+SHORT = "Minister Jane Doe spoke. The marker is MARKER-{i:03d}. Taxes will rise. Debt grows."
+
+
+def write_articles(folder: Path, n: int, start: int = 0) -> list[Path]:
+    """n small distinct articles, each with a unique marker sentence (sentence 2)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(start, start + n):
+        path = folder / f"article-{i:03d}.md"
+        path.write_text(ARTICLE.format(i=i, day=i % 28 + 1), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def answer() -> dict[str, Any]:
+    """A small valid extraction with one actor and one item of each kind."""
+    return {
+        "summary": "A minister spoke about taxes.",
+        "actors": [{"id": "A1", "name": "Jane Doe", "kind": "person", "role": "minister", "aliases": []}],
+        "claims": [{"actor": "A1", "sentences": [1], "statement": "Jane Doe spoke.", "quote": None}],
+        "predictions": [{"actor": "A1", "sentences": [3], "statement": "Taxes will rise.",
+                         "timeframe": "next year", "condition": None, "certainty": "certain", "quote": None}],
+        "warnings": [{"actor": "A1", "sentences": [4], "statement": "The deficit could grow.",
+                      "addressees": [], "consequence": None, "condition": "if parliament refuses",
+                      "quote": None}],
+    }
+
+
+def marker(request: Any) -> int | None:
+    found = MARKER.search(request.prompt_text)
+    return int(found.group(1)) if found else None
+
+
+def markers(requests: Iterable[Any]) -> list[int]:
+    return [m for m in map(marker, requests) if m is not None]
+
+
+def respond(failing: Iterable[int] = ()) -> Callable[[Any], Reply]:
+    """Answer every article, except those whose marker is in `failing`: always HTTP 500 for them."""
+    bad = set(failing)
+    return lambda request: Reply.error(500) if marker(request) in bad else Reply.tool_call(answer())
+
+
+def run(server: LoopbackServer, paths: Any, out: Path, **options: Any) -> BatchReport:
+    options.setdefault("model", "gpt-4o-mini")
+    return summarize_folder(paths, out, base_url=server.base_url, api_key="test-key", policy=FAST, **options)
+
+
+def jsonl(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (out / "summaries.jsonl").read_text().splitlines()]
+
+
+
+def run_cli(*args: str | Path, server: LoopbackServer | None = None, stdin: str | None = None,
+        env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cli_command(*args), input=stdin, capture_output=True, text=True, timeout=timeout,
+                          env=cli_env(server, env))
+
+
+def cli_command(*args: str | Path) -> list[str]:
+    return [sys.executable, "-c", "from summarizer.cli import main; main()", *map(str, args)]
+
+
+def cli_env(server: LoopbackServer | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
+    env["COLUMNS"] = "200"
+    if server is not None:
+        env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"}
+    return env | (extra or {})
