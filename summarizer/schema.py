@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the article text the offsets count in (`ArticleMeta.text`); inputs keyed with metadata
 ARTICLE_VOICE = "article"
 
 ActorKind = Literal["person", "organization", "country", "group", "other"]
@@ -89,10 +89,15 @@ class _Out(BaseModel):
 
 
 class Span(_Out):
-    """A verbatim piece of the article: `article.text[start:end] == text`."""
+    """A verbatim piece of the article: `article.text[start:end] == text`.
 
-    start: int = Field(description="Character offset where the span starts in the article text.")
-    end: int = Field(description="Character offset where the span ends (exclusive).")
+    Offsets count Unicode code points (Python `str` indices) into `ArticleMeta.text`, the normalised text the model
+    read (NFC, LF line ends, no front matter). In JavaScript, whose strings count UTF-16 units, convert first:
+    `Array.from(text).slice(start, end).join("")`.
+    """
+
+    start: int = Field(description="Code-point offset where the span starts in `article.text`.")
+    end: int = Field(description="Code-point offset where the span ends (exclusive) in `article.text`.")
     text: str = Field(description="The article text between the offsets, verbatim.")
 
 
@@ -170,6 +175,11 @@ class ArticleMeta(_Out):
     source: str | None = Field(default=None, description="URL or origin, if known.")
     path: str | None = Field(default=None, description="File it was read from, if any.")
     sentences: int = Field(description="How many sentences the article was split into.")
+    text: str | None = Field(
+        default=None,
+        description="The exact text every offset counts in: the article body normalised (NFC, LF line ends, "
+        "without front matter or an inline date header). Offsets are code points.",
+    )
 
 
 class AttemptRecord(_Out):

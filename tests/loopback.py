@@ -14,7 +14,11 @@ How a ``POST /v1/chat/completions`` is answered, in order:
 2. ``server.responder(request)`` (a callable returning a :class:`Reply`), else
 3. :func:`no_reply_configured`: a 400 whose message says nothing was scripted.
 
-``server.latency`` seconds are slept before every chat-completions reply. ``GET /v1/models`` and
+``server.latency`` seconds are slept before every chat-completions reply. Two replies never finish:
+``Reply.slow(seconds)`` with a long ``seconds`` is a server that hangs (no byte after the request), and
+``Reply.trickle(interval)`` one that sends a 200 status line and headers at once, then one byte of body every
+``interval`` seconds, never completing it (a ``Content-Length`` it never reaches), until the client goes away or
+``stop()``; both are interrupted by ``stop()``. ``GET /v1/models`` and
 ``GET /v1/models/{id}`` answer from ``server.models``. Every other path is a 404 shaped like OpenAI's.
 
 The Batch API is served too: ``POST /v1/files`` (multipart upload), ``GET /v1/files/{id}`` and
@@ -172,7 +176,7 @@ def _dump_arguments(arguments: Any) -> str:
 class Reply:
     """A scripted answer. Build one with the classmethods, not the constructor."""
 
-    kind: str  # tool_call | content | error | slow | drop | malformed
+    kind: str  # tool_call | content | error | slow | drop | malformed | trickle
     status: int = 200
     arguments: str | None = None
     name: str | None = None
@@ -255,6 +259,15 @@ class Reply:
     def slow(cls, seconds: float, then: Reply | None = None) -> Reply:
         """Wait ``seconds`` then answer with ``then`` (default: the responder). Interrupted by stop()."""
         return cls("slow", delay=seconds, then=then)
+
+    @classmethod
+    def trickle(cls, interval: float) -> Reply:
+        """200 and headers at once, then one body byte (a space) every ``interval`` seconds, never finishing.
+
+        The body claims a ``Content-Length`` of 1,000,000 bytes, so the reply never completes: it ends when the
+        client closes the connection or at ``stop()``. A per-read timeout longer than ``interval`` never fires.
+        """
+        return cls("trickle", delay=interval)
 
     @classmethod
     def drop(cls, *, reset: bool = False) -> Reply:
@@ -621,6 +634,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = owner._ask_responder(record) if responder_calls == 1 else no_reply_configured(record)
         if reply.kind == "drop":
             return self._abort(record, reset=reply.reset)
+        if reply.kind == "trickle":
+            return self._trickle(record, request_id, reply.delay)
         if reply.kind == "error":
             self._send_error_reply(record, reply, request_id)
             return
@@ -685,6 +700,23 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.close()
             else:
                 self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _trickle(self, record: RecordedRequest, request_id: str, interval: float) -> None:
+        """Headers now, then one byte every `interval` s of a body that never completes."""
+        owner = self.server.owner
+        record.status = 200
+        self._release()
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000000")
+            self.send_header("x-request-id", request_id)
+            self.end_headers()
+            self.wfile.flush()
+            while not owner._stopping.wait(interval):
+                self.wfile.write(b" ")  # raises once the client has closed the connection
+                self.wfile.flush()
 
     def _send_error_reply(self, record: RecordedRequest, reply: Reply, request_id: str) -> None:
         body = reply.body

@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from loopback import LoopbackServer, Reply
 from summarizer import RetryPolicy, summarize_folder
 from summarizer.runs.report import BatchReport
 
-RESULTS = "?" * 64 + ".json"  # OUT/<article id>.json (not actors_index.json)
+RESULTS = "*.json"  # OUT/<name>.json (with actors_index.json: use results_in() to get the results only)
 FAST = RetryPolicy(transport_retries=2, reasks=1, initial_wait=0.01, max_wait=0.02)
 MARKER = re.compile(r"MARKER-(\d+)")
 ARTICLE = (
@@ -96,3 +96,36 @@ def cli_env(server: LoopbackServer | None, extra: dict[str, str] | None = None) 
     if server is not None:
         env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"}
     return env | (extra or {})
+
+
+def results_in(out: Path) -> Iterator[Path]:
+    """Every article result in OUT, whatever its name or subfolder (not the aggregates, not the store)."""
+    for path in sorted(out.rglob("*.json")):
+        if ".summarizer" in path.relative_to(out).parts:
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if isinstance(data, dict) and "provenance" in data and "article" in data:
+            yield path
+
+
+def results_by_id(out: Path) -> dict[str, Any]:
+    """Every article result in OUT, by article id."""
+    results = (json.loads(p.read_text(encoding="utf-8")) for p in results_in(out))
+    return {r["article"]["id"]: r for r in results}
+
+
+def result_ids(out: Path) -> set[str]:
+    """The article ids of every result in OUT."""
+    return set(results_by_id(out))
+
+
+def summary_lines(out: Path) -> list[str]:
+    """The lines of OUT/summaries.jsonl, each checked to parse (a partial line would fail here)."""
+    path = out / "summaries.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for line in lines:
+        json.loads(line)
+    return lines

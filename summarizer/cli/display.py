@@ -18,6 +18,12 @@ __all__ = ["LogLines", "ProgressBar", "print_summary", "reporter_for"]
 LISTED = 20  # failures and skipped files listed by name in the summary; the rest are counted
 
 
+def printable(text: object) -> str:
+    """Text from files and servers as it may reach a terminal: control characters (ESC, NUL, newlines) escaped."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                   for ch in str(text))
+
+
 def _tokens(n: int) -> str:
     return f"{n / 1000:.1f}k" if n >= 10_000 else str(n)
 
@@ -27,7 +33,7 @@ def _cost(cost: float | None) -> str:
 
 
 def _label(outcome: Outcome) -> str:
-    name = outcome.title or outcome.path or "-"
+    name = printable(outcome.title or outcome.path or "-")
     return name if len(name) <= 60 else f"{name[:57]}..."
 
 
@@ -53,7 +59,7 @@ class LogLines:
         ident = (outcome.article_id or "")[:12] or "-"
         detail = f"{outcome.usage.total_tokens} tokens" if outcome.usage.total_tokens else ""
         if outcome.message and outcome.status != "cached":
-            detail = f"{detail}  {outcome.message.splitlines()[0][:200]}".strip()
+            detail = f"{detail}  {printable(outcome.message.splitlines()[0][:200])}".strip()
         width = len(str(self.total))
         self.console.print(f"[{self.done:>{width}}/{self.total}] {outcome.status:<11} {ident:<12} "
                            f"{_label(outcome)}  {detail}".rstrip(), highlight=False, markup=False)
@@ -93,7 +99,7 @@ class ProgressBar:
             from rich.markup import escape
 
             self.progress.console.print(f"[red]failed[/] {escape(_label(outcome))}: "
-                                        f"{escape((outcome.message or '').splitlines()[0][:200])}")
+                                        f"{escape(printable((outcome.message or '').splitlines()[0][:200]))}")
 
     def finish(self, report: BatchReport) -> None:
         self.progress.stop()
@@ -143,13 +149,14 @@ def print_summary(console: Console, report: BatchReport) -> None:
             if failure.path:  # an InputError already starts with the path printed in front of it
                 first = first.removeprefix(f"{failure.path}: ")
             first = first[:200]
-            console.print(f"  {failure.path or failure.article_id}: {failure.reason}: {first}{earlier}",
+            where = printable(failure.path or failure.article_id)
+            console.print(f"  {where}: {failure.reason}: {printable(first)}{earlier}",
                           markup=False, highlight=False)
         if len(failures) > LISTED:
             console.print(f"  ... and {len(failures) - LISTED} more", markup=False)
     if report.skipped:
         console.print(f"skipped ({len(report.skipped)}):", markup=False)
         for skipped in report.skipped[:LISTED]:
-            console.print(f"  {skipped.path}: {skipped.reason}", markup=False, highlight=False)
+            console.print(f"  {printable(skipped.path)}: {printable(skipped.reason)}", markup=False, highlight=False)
         if len(report.skipped) > LISTED:
             console.print(f"  ... and {len(report.skipped) - LISTED} more", markup=False)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markdown import Markdown
 
-from summarizer.article.model import Article
+from summarizer.article.model import Article, printable_path
 from summarizer.article.readers import DEFAULT_MAX_BYTES, iter_file
 from summarizer.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, fail_usage
 from summarizer.errors import ConfigurationError
@@ -37,18 +37,24 @@ RUN_HELP = "\n\n".join([
     "  summarizer run news/ -o out/ --include '*.html' --concurrency 8 --rpm 500\n"
     "  summarizer run news/ -o out/ --dry-run        # estimate tokens and cost\n"
     "  summarizer run news/ -o out/ --via batch-api  # OpenAI's Batch API: about half the price, within 24 h\n"
-    "  summarizer show out/<article id>.json         # read one result",
+    "  summarizer show out/afghan.json               # read one result (news/afghan.txt)",
     "Inputs: .txt/.md (front matter or a 'date YYYY-MM-DD' first line), .json (one article), .jsonl (one "
     "article per line), .html/.htm. Hidden, unsupported and README-style files are skipped and listed.",
-    "OUT gets <id>.json and <id>.md per article, summaries.jsonl, actors.csv, claims.csv, predictions.csv, "
-    "warnings.csv, index.md, failures.jsonl and actors_index.csv/.json (one row per actor across the run; "
-    "list it with: summarizer actors OUT), each replaced atomically.",
-    "Reruns: results are stored in OUT/.summarizer/store.sqlite under (article, prompt, schema version, "
-    "model, parameters), so a rerun asks the model only for articles not stored yet, and a run killed at any "
-    "point resumes where it stopped. Stored failures are not retried unless --retry-failed; --force "
-    "recomputes all.",
+    "OUT gets <name>.json and <name>.md per article, named after its input (news/asia/kabul.txt -> "
+    "asia/kabul.json; line 3 of feed.jsonl -> feed-3.json), summaries.jsonl, actors.csv, claims.csv, "
+    "predictions.csv, warnings.csv, index.md, failures.jsonl and actors_index.csv/.json (one row per actor "
+    "across the run; list it with: summarizer actors OUT), each replaced atomically. OUT describes exactly the "
+    "inputs of this run: files of inputs that are gone are removed.",
+    "Reruns: results are stored in OUT/.summarizer/store.sqlite under (article text, title and date, prompt, "
+    "schema version, model, parameters), so a rerun asks the model only for articles not stored yet, and a run "
+    "killed at any point resumes where it stopped. Stored failures are not retried unless --retry-failed; "
+    "--force recomputes all.",
     "Backend: --model/--base-url, else OPENAI_API_KEY / OPENAI_BASE_URL (and SUMMARIZER_MODEL), else the "
     "embedded offline model.",
+    "Deadlines: every request to a server must be answered completely within --timeout seconds (default "
+    "120), from sending it to the last byte, however slowly the server trickles; one that is not is retried "
+    "once. So a server that hangs or trickles costs an article at most 2 x --timeout plus about a second of "
+    "backoff before it is recorded as failed: about 4 minutes at the default, 3 s with --timeout 1.",
     "\b\nExit codes:\n"
     "  0  every article was summarised (now or by an earlier run)\n"
     "  1  some articles failed or were not started (listed; details in OUT/failures.jsonl)\n"
@@ -99,6 +105,11 @@ def run(
         rich_help_panel=_LIMITS)] = False,
     max_bytes: Annotated[int, typer.Option(help="Refuse input files larger than this.",
                                            rich_help_panel=_LIMITS)] = DEFAULT_MAX_BYTES,
+    timeout: Annotated[float | None, typer.Option(
+        help="Deadline of each model request in seconds, from sending it to the complete answer (default 120). "
+             "A timed-out request is retried once, so a hung server costs an article at most 2 x this plus "
+             "about 1 s. Not part of the stored results' key.",
+        rich_help_panel=_LIMITS, show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Summarise every article again, even if stored.",
                                         rich_help_panel=_RERUN)] = False,
     retry_failed: Annotated[bool, typer.Option(
@@ -119,6 +130,7 @@ def run(
     """Options in, one `summarize_folder` call, its report out as a summary and an exit code."""
     _log_to_stderr(verbose, [api_key or "", os.environ.get("OPENAI_API_KEY", "")])
     from summarizer.cli.display import print_summary, reporter_for
+    from summarizer.extract.plan import GenerationParams
     from summarizer.models.retry import RetryPolicy
     from summarizer.runs.folder import summarize_folder
     from summarizer.runs.pricing import PriceTable
@@ -127,15 +139,18 @@ def run(
     try:
         if paths.count("-") > 1:
             raise ConfigurationError("'-' (stdin) can be given only once")
-        missing = [p for p in paths if p != "-" and not Path(p).exists()]
+        missing = [p for p in paths if p != "-" and not os.path.lexists(p)]  # a broken link is the file's error
         if missing:
-            raise ConfigurationError(f"no such file or folder: {', '.join(missing)}")
+            raise ConfigurationError(f"no such file or folder: {', '.join(map(printable_path, missing))}")
         if "-" in paths:
             inputs[paths.index("-")] = _stdin_article(max_bytes)
+        if timeout is not None and not timeout > 0:
+            raise ConfigurationError("--timeout must be a number of seconds above 0")
+        params = None if timeout is None else GenerationParams(timeout=timeout)
         policy = None if retry_wait is None else dataclasses.replace(RetryPolicy(), initial_wait=retry_wait)
         batch_api = _batch_options(max_realtime_fallback, batch_poll) if via == "batch-api" else None
         report = summarize_folder(
-            inputs, out, model=model, base_url=base_url, api_key=api_key, mode=mode, policy=policy,
+            inputs, out, model=model, base_url=base_url, api_key=api_key, mode=mode, policy=policy, params=params,
             include=include or (), exclude=exclude or (), concurrency=concurrency, rpm=rpm, tpm=tpm,
             force=force, retry_failed=retry_failed, max_cost=max_cost, max_tokens=max_tokens, dry_run=dry_run,
             prices=PriceTable.from_file(prices) if prices else None, max_bytes=max_bytes,
@@ -203,7 +218,7 @@ def _stdin_article(max_bytes: int) -> Article:
 
 
 def show(
-    result: Annotated[Path, typer.Argument(help="A result file, OUT/<article id>.json.", show_default=False)],
+    result: Annotated[Path, typer.Argument(help="A result file, OUT/<name>.json.", show_default=False)],
 ) -> None:
     """Show one result readably: summary, actors, then claims, predictions and warnings with evidence."""
     from summarizer.runs.render import markdown_report

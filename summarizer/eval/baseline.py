@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from summarizer.article.model import Article
 from summarizer.errors import ProviderError
-from summarizer.eval.gold import Gold, failure_records, gold_article, load_gold_dir
+from summarizer.eval.gold import Gold, failure_records, gold_article, load_gold_dir, outputs_by_article
 from summarizer.extract.summarizer import Summarizer
 from summarizer.grounding.assemble import quote_evidence
 from summarizer.grounding.names import name_key
@@ -110,7 +110,7 @@ def _to_summary(article: Article, draft: NaiveSummary, provenance: Provenance) -
     warnings = [Warning(**common("W", i, w), addressees=[], consequence=None, condition=None)
                 for i, w in enumerate(draft.warnings, start=1)]
     meta = ArticleMeta(id=article.id, title=article.title, date=article.date, source=article.source,
-                       path=article.path, sentences=len(article.sentences))
+                       path=article.path, sentences=len(article.sentences), text=article.text)
     return ArticleSummary(article=meta, summary=draft.summary, actors=actors, claims=claims,
                           predictions=predictions, warnings=warnings, provenance=provenance)
 
@@ -157,10 +157,11 @@ def missing_outputs(gold_dir: Path, out_dir: Path, articles_dir: Path | None = N
 
 def _todo(gold_dir: Path, out_dir: Path, articles_dir: Path | None) -> list[tuple[Gold, Article]]:
     failed = {r["article_id"] for r in failure_records(out_dir)}
+    done = outputs_by_article(out_dir)
     todo = []
     for path, gold in load_gold_dir(gold_dir):
         article = gold_article(gold, path, articles_dir)
-        if article.id not in failed and not (out_dir / f"{article.id}.json").is_file():
+        if article.id not in failed and article.id not in done:
             todo.append((gold, article))
     return todo
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -23,10 +24,11 @@ from summarizer.schema import ARTICLE_VOICE, ActorKind
 
 __all__ = [
     "KINDS", "Gold", "GoldActor", "GoldItem", "GoldPrediction", "Kind", "failure_records", "gold_article",
-    "load_gold", "load_gold_dir",
+    "load_gold", "load_gold_dir", "outputs_by_article",
 ]  # fmt: skip
 
 Kind = Literal["claims", "predictions", "warnings"]
+_ARTICLE_ID = re.compile(r"\A[0-9a-f]{64}\Z")
 KINDS: tuple[Kind, ...] = ("claims", "predictions", "warnings")
 
 
@@ -134,3 +136,23 @@ def failure_records(out_dir: Path) -> list[dict[str, Any]]:
                 if isinstance(record, dict) and isinstance(record.get("article_id"), str):
                     records.append(record)
     return records
+
+
+def outputs_by_article(out_dir: Path) -> dict[str, Path]:
+    """The result file of each article id in a run's folder, whatever the files are called: `<article id>.json`
+    (the baseline's names) first, then any result that says which article it is (`summarizer run` names its
+    files after their inputs). Other files are passed over; the first file of an id, in path order, wins."""
+    if not out_dir.is_dir():
+        return {}
+    found = {path.stem: path for path in sorted(out_dir.glob("*.json")) if _ARTICLE_ID.match(path.stem)}
+    for path in sorted(out_dir.rglob("*.json")):
+        if path.stem in found or any(part.startswith(".") for part in path.relative_to(out_dir).parts):
+            continue  # named by id already, or the run's own store and temp files
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        article = data.get("article") if isinstance(data, dict) else None
+        if isinstance(article, dict) and isinstance(article.get("id"), str) and "provenance" in data:
+            found.setdefault(article["id"], path)
+    return found

@@ -22,7 +22,16 @@ from pydantic import ValidationError
 
 from summarizer.article.model import Article
 from summarizer.errors import InputError
-from summarizer.eval.gold import KINDS, Gold, GoldItem, Kind, failure_records, gold_article, load_gold_dir
+from summarizer.eval.gold import (
+    KINDS,
+    Gold,
+    GoldItem,
+    Kind,
+    failure_records,
+    gold_article,
+    load_gold_dir,
+    outputs_by_article,
+)
 from summarizer.grounding.assemble import span_problems, spans_of
 from summarizer.grounding.names import name_key
 from summarizer.runs.pricing import PriceTable
@@ -281,11 +290,12 @@ class EvalReport:
 
 def evaluate_dir(gold_dir: Path, out_dir: Path, *, articles_dir: Path | None = None, label: str = "ours",
                  prices: PriceTable | None = None) -> EvalReport:
-    """Score every gold article against `OUT_DIR/<article_id>.json` (no such file: the run produced none)."""
+    """Score every gold article against its result in OUT_DIR, found by article id (none: the run produced none)."""
     results = []
+    outputs = outputs_by_article(out_dir)
     for path, gold in load_gold_dir(gold_dir):
         article = gold_article(gold, path, articles_dir)
-        output = out_dir / f"{gold.article_id}.json"
+        output = outputs.get(gold.article_id, out_dir / f"{gold.article_id}.json")
         summary = None
         if output.is_file():
             try:

@@ -172,8 +172,10 @@ def _boundary(article: Article, first: int, last: int) -> int:
 
 
 def _too_long(article: Article, n: int, needed: int, budget: PromptBudget) -> NoReturn:
+    title = budget.meter.text(article.title or "")
+    why = (f" The title alone is about {title} tokens: shorten it." if title > budget.chunk_limit // 4 else
+           " Raise GenerationParams.context_tokens (the context the model really has) or lower max_tokens.")
     raise ContextOverflowError(
         f"sentence {n} of the article cannot fit in one request: with the instructions it needs about "
         f"{needed} prompt tokens, and the context allows {budget.chunk_limit} per chunk "
-        f"({budget.context_tokens} tokens, {budget.output_tokens} kept for the answer); nothing was sent. "
-        "Raise GenerationParams.context_tokens or lower max_tokens.")
+        f"({budget.context_tokens} tokens, {budget.output_tokens} kept for the answer); nothing was sent.{why}")

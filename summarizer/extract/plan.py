@@ -54,12 +54,18 @@ _PLACEHOLDER_ACTORS = tuple(
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """What is sent besides the prompt; part of the store key."""
+    """What is sent besides the prompt; part of the store key (`key()`), except `timeout`.
+
+    `timeout` is each request's deadline in seconds: from sending it to the complete response, however slowly
+    the server trickles (`models/openai_compat.py`). A request past it is a "timeout" attempt, retried
+    `RetryPolicy.timeout_retries` times (default once). A deadline does not change results, so it is not in the
+    store key.
+    """
 
     temperature: float = 0.0
     max_tokens: int = 4096
     two_pass: bool | None = None  # None: multi-step for a small model, one call otherwise
-    timeout: float = 120.0
+    timeout: float = 120.0  # seconds per request, total (`--timeout`); not in the store key
     context_tokens: int | None = None  # the model's context window; None: the backend's default
 
     def key(self) -> str:

@@ -83,7 +83,7 @@ def build_summary(
         ))
     return ArticleSummary(
         article=ArticleMeta(id=article.id, title=article.title, date=article.date, source=article.source,
-                            path=article.path, sentences=len(article.sentences)),
+                            path=article.path, sentences=len(article.sentences), text=article.text),
         summary=summary.strip(),
         actors=[ActorOut(id=a.id, name=a.name.strip(), kind=a.kind, role=a.role.strip(), aliases=a.aliases)
                 for a in actors],

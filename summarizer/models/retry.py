@@ -4,6 +4,12 @@ Transient failures (429 honouring `Retry-After`, 5xx, timeouts, dropped connecti
 retried with exponential backoff, jitter and a cap, wrapped around the raw `create` that instructor calls. The
 openai client's own retries are off, so this is the only transport retry layer. Invalid answers are re-asked
 by instructor; `final_error` turns what either layer gave up with into our typed error.
+
+Timeouts are deadlines: the backend ends every request within `GenerationParams.timeout` seconds, sending to
+complete response (`models/openai_compat.py`), and a request that ran out of its deadline is retried at most
+`RetryPolicy.timeout_retries` times (default once), because a server that hung once usually hangs again. So a
+hung or trickling server costs one model call at most `(1 + timeout_retries) x timeout` plus the backoff waits
+between (under `initial_wait` for one retry), and the article fails at its first call that runs out.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class RetryPolicy:
     """Caps and waits of the two retry layers."""
 
     transport_retries: int = 4  # tenacity: at most 1 + 4 HTTP requests per model call
+    timeout_retries: int = 1  # of those retries, at most 1 after a request ran out of its deadline
     reasks: int = 2  # instructor: at most 1 + 2 answers per step
     initial_wait: float = 1.0
     max_wait: float = 60.0
@@ -148,9 +155,29 @@ def _wait(policy: RetryPolicy, log: AttemptLog) -> Callable[[RetryCallState], fl
     return wait
 
 
+def _stop(policy: RetryPolicy, log: AttemptLog) -> Callable[[RetryCallState], bool]:
+    """Stop after `1 + transport_retries` attempts, or once more than `timeout_retries` of them timed out."""
+    first = len(log.records)  # this call's attempts are the records added from here on
+    attempts = stop_after_attempt(policy.transport_retries + 1)
+
+    def stop(state: RetryCallState) -> bool:
+        timeouts = sum(1 for record in log.records[first:] if record.outcome == "timeout")
+        return attempts(state) or timeouts > policy.timeout_retries
+
+    return stop
+
+
 def _check_finish(response: Any, log: AttemptLog) -> None:
+    """A chat answer must hold a completion (a misconfigured URL may answer 200 with a web page or `{}`), and a
+    complete one."""
     choices = getattr(response, "choices", None) or []
-    if choices and getattr(choices[0], "finish_reason", None) == "length":
+    if not choices:
+        log.records[-1].outcome = "malformed"
+        shape = "a web page or text" if isinstance(response, str) else "no completion (no `choices`)"
+        raise log.fail(ProviderError,
+                       f"the server answered HTTP 200 with {shape}, not a chat completion; check that the base "
+                       "URL is an OpenAI-compatible API (it usually ends in /v1)")
+    if getattr(choices[0], "finish_reason", None) == "length":
         log.records[-1].outcome = "length"
         raise log.fail(TruncatedOutputError,
                        "the model hit its output token limit (finish_reason: length) and the answer is "
@@ -166,11 +193,12 @@ def _exhausted(log: AttemptLog, exc: BaseException) -> ProviderError:
                     f"gave up after {len(log.records)} attempts; last error: {_outcome(exc)}: {exc}", status)
 
 
-def sync_transport(raw: Callable[..., Any], policy: RetryPolicy, log: AttemptLog) -> Callable[..., Any]:
+def sync_transport(raw: Callable[..., Any], policy: RetryPolicy, log: AttemptLog, *, answers: bool = True,
+                   ) -> Callable[..., Any]:
     """Wrap a raw chat-completions `create` in the transport retry layer."""
 
     def create(*args: Any, **kwargs: Any) -> Any:
-        retrying = Retrying(stop=stop_after_attempt(policy.transport_retries + 1), wait=_wait(policy, log),
+        retrying = Retrying(stop=_stop(policy, log), wait=_wait(policy, log),
                             retry=retry_if_exception(_transient), reraise=True)
         try:
             for attempt in retrying:
@@ -184,19 +212,20 @@ def sync_transport(raw: Callable[..., Any], policy: RetryPolicy, log: AttemptLog
                     log.add("ok", started, response=response)
         except (openai.OpenAIError, json.JSONDecodeError) as exc:
             raise _exhausted(log, exc) from None
-        _check_finish(response, log)
+        if answers:  # a chat completion, not a Files or Batches API call
+            _check_finish(response, log)
         return response
 
     return create
 
 
 def async_transport(raw: Callable[..., Awaitable[Any]], policy: RetryPolicy, log: AttemptLog,
-                    before_request: BeforeRequest | None = None) -> Callable[..., Any]:
+                    before_request: BeforeRequest | None = None, *, answers: bool = True) -> Callable[..., Any]:
     """The async twin of `sync_transport`; `before_request` is awaited before every HTTP attempt."""
 
     async def create(*args: Any, **kwargs: Any) -> Any:
-        retrying = AsyncRetrying(stop=stop_after_attempt(policy.transport_retries + 1),
-                                 wait=_wait(policy, log), retry=retry_if_exception(_transient), reraise=True)
+        retrying = AsyncRetrying(stop=_stop(policy, log), wait=_wait(policy, log),
+                                 retry=retry_if_exception(_transient), reraise=True)
         try:
             async for attempt in retrying:
                 with attempt:
@@ -211,7 +240,8 @@ def async_transport(raw: Callable[..., Awaitable[Any]], policy: RetryPolicy, log
                     log.add("ok", started, response=response)
         except (openai.OpenAIError, json.JSONDecodeError) as exc:
             raise _exhausted(log, exc) from None
-        _check_finish(response, log)
+        if answers:  # a chat completion, not a Files or Batches API call
+            _check_finish(response, log)
         return response
 
     return create

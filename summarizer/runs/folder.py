@@ -25,6 +25,7 @@ from summarizer.runs import realtime
 from summarizer.runs.batch import api as provider_batches
 from summarizer.runs.batch.lines import BatchOptions
 from summarizer.runs.inputs import InputWalk
+from summarizer.runs.names import OutputNames
 from summarizer.runs.pricing import PriceTable
 from summarizer.runs.report import BatchReport, Reporter, Silent
 from summarizer.runs.run import Run, Settings
@@ -70,7 +71,8 @@ async def asummarize_folder(
         settings = Settings(tuple(include), tuple(exclude), concurrency or default_concurrency, force,
                             retry_failed, max_cost, max_tokens, max_bytes, dry_run, rpm, tpm, via, batch_api)
         _check(settings, prices, plan.model)
-        run = Run(out, plan, settings, prices, reporter or Silent())
+        roots = [paths] if isinstance(paths, str | Path | Article) else list(paths)
+        run = Run(out, plan, settings, prices, reporter or Silent(), OutputNames(roots))
         walk = InputWalk(paths, include=settings.include, exclude=settings.exclude, max_bytes=max_bytes, out=out)
         run.report.skipped.extend(walk.skipped)
         started = time.monotonic()

@@ -2,8 +2,8 @@
 
 `discover` lists the article files under the paths given (never those inside OUT); `InputWalk` reads each
 (HTML and large files in a worker thread when asked asynchronously), and keeps each article once: a second
-file with the same text is skipped, naming the first. The realtime run, the Batch API run and `batch export`
-all walk their inputs through here.
+file with the same text, title and date is skipped, naming the first. The realtime run, the Batch API run and
+`batch export` all walk their inputs through here.
 """
 
 from __future__ import annotations
@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from summarizer.article.model import Article
+from summarizer.article.model import Article, printable_path
 from summarizer.article.readers import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, iter_file
 from summarizer.errors import InputError
 
 __all__ = ["Found", "InputWalk", "Skipped", "discover"]
 
 # Files that sit next to articles in a folder but are about the folder, not news: skipped when walking.
-_PROJECT_FILES = frozenset({"readme", "license", "licence", "changelog", "contributing", "copying", "notice"})
+# These names mean a project file whatever their case (README.md, readme.txt, License.md)…
+_PROJECT_FILES = frozenset({"readme", "license", "licence", "changelog", "contributing"})
+# …while these are ordinary words too (a public notice is news: `notice.txt`, `copying.md`), so they are
+# skipped only as the convention writes them, in capitals (NOTICE.txt, COPYING.md).
+_PROJECT_FILES_IN_CAPITALS = frozenset({"NOTICE", "COPYING"})
 INLINE_BYTES = 256_000  # smaller text/JSON files are read on the event loop; HTML always goes to a thread
 _SLOW_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 
@@ -43,8 +47,9 @@ def discover(
 
     Folders are walked recursively in name order. fnmatch-style patterns match the path relative to the
     folder given (`**/` may also match no folder); a pattern without "/" also matches the bare name. Hidden
-    entries, unsupported suffixes, README/LICENSE-style files and folder symlinks that loop back are
-    skipped with a reason. Files named explicitly are kept unless a pattern rules them out; unreadable
+    entries, unsupported suffixes, README/LICENSE-style files (README, LICENSE, CHANGELOG, CONTRIBUTING in any
+    case; NOTICE and COPYING only in capitals, since `notice.txt` may well be news) and folder symlinks that
+    loop back are skipped with a reason. Files named explicitly are kept unless a pattern rules them out; unreadable
     files are kept too, so that reading them reports the cause.
     """
     files: list[Path] = []
@@ -105,12 +110,18 @@ def _skip_reason(entry: os.DirEntry[str], rel: str, exclude: Sequence[str]) -> s
         return f"excluded by {pattern!r}" if (pattern := _first_match(exclude, rel)) else None
     if not (entry.is_symlink() or entry.is_file()):  # a dangling or looping symlink is kept: reading it says why
         return "not a regular file"
-    if entry.name.split(".", 1)[0].lower() in _PROJECT_FILES:
+    if _is_project_file(entry.name):
         return "a README/LICENSE-style file, not an article"
     suffix = Path(entry.name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         return f"unsupported file type '{suffix}'" if suffix else "unsupported file type without a suffix"
     return None
+
+
+def _is_project_file(name: str) -> bool:
+    """README/LICENSE/CHANGELOG/CONTRIBUTING in any case; NOTICE and COPYING only in capitals (see above)."""
+    stem = name.split(".", 1)[0]
+    return stem.lower() in _PROJECT_FILES or stem in _PROJECT_FILES_IN_CAPITALS
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -145,9 +156,12 @@ class InputWalk:
         files, self.skipped = discover([p for p in items if not isinstance(p, Article)], include, exclude)
         if out is not None:
             files = self._outside(files, out)
+        # From here on skips are only reported: their names as valid, printable text (no raw ESC or newline,
+        # no undecodable bytes), as the files read get them from `iter_file`.
+        self.skipped = [Skipped(Path(printable_path(s.path)), printable_path(s.reason)) for s in self.skipped]
         self.items: list[Path | Article] = [*articles, *files]
         self.max_bytes = max_bytes
-        self.seen: dict[str, str] = {}  # article id → the path it was first read from
+        self.seen: dict[str, str] = {}  # article id, title and date → the path it was first read from
 
     def _outside(self, files: list[Path], out: Path) -> list[Path]:
         """Drop what lies inside the output folder (a run never reads its own outputs)."""
@@ -167,12 +181,14 @@ class InputWalk:
         return kept_files
 
     def once(self, found: Article | InputError) -> Found:
-        """An article the first time its text is met; a `Skipped` naming the first file after that."""
+        """An article the first time it is met (its text, title and date: what the model is shown); a `Skipped`
+        naming the first file after that. The same text with another title or date is another article."""
         if isinstance(found, InputError):
             return found
-        if found.id in self.seen:
-            return Skipped(Path(found.path or "-"), f"same text as {self.seen[found.id]}")
-        self.seen[found.id] = found.path or "-"
+        shown = "\x1f".join((found.id, found.title or "", found.date.isoformat() if found.date else ""))
+        if shown in self.seen:
+            return Skipped(Path(found.path or "-"), f"same text as {self.seen[shown]} (and the same title and date)")
+        self.seen[shown] = found.path or "-"
         return found
 
     def __iter__(self) -> Iterator[list[Found]]:

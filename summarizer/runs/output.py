@@ -2,8 +2,8 @@
 
 Every file is written whole to `OUT/.summarizer/tmp/` and moved into place with `os.replace`, so a reader
 (or a run killed at any moment) sees the old file or the new one, never a partial one. Aggregate files are
-rewritten from the store rather than appended to, so a crash can never leave a duplicate line. File names
-come only from article ids (sha256 hex), never from titles or paths.
+rewritten from the store rather than appended to, so a crash can never leave a duplicate line. An article's
+files are named after its input (`runs/names.py`: safe names, never outside OUT).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import contextlib
 import csv
 import json
 import os
-import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -47,7 +46,6 @@ def replacing_file(path: Path, tmp_dir: Path | None = None) -> Iterator[IO[str]]
         raise
 
 
-_ID = re.compile(r"\A[0-9a-f]{64}\Z")
 class OutputFolder:
     """One run's hold on OUT: a lock against a second concurrent run, and atomic writes into it."""
 
@@ -61,8 +59,16 @@ class OutputFolder:
         """Create OUT, take its lock, and clear temp files a killed run left behind."""
         if self.out.exists() and not self.out.is_dir():
             raise ConfigurationError(f"-o {self.out} is a file; give a folder for the outputs")
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        self._lock = (self.meta / "lock").open("a")
+        try:
+            self.tmp.mkdir(parents=True, exist_ok=True)
+            self._lock = (self.meta / "lock").open("a")
+            probe = self.tmp / f".probe-{os.getpid()}"  # root may create folders where it cannot write files
+            probe.touch()
+            probe.unlink()
+        except OSError as error:
+            self.close()
+            raise ConfigurationError(f"cannot write the outputs to {self.out}: {error.strerror or error}; "
+                                     "choose another folder or make this one writable") from None
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows: no advisory lock, runs must not overlap
@@ -103,20 +109,37 @@ class OutputFolder:
 
     # -- per article -------------------------------------------------------------------------------
 
-    def article_files(self, article_id: str) -> tuple[Path, Path]:
-        """`OUT/<id>.json` and `OUT/<id>.md`; refuses anything that is not an article id."""
-        if not _ID.match(article_id):
-            raise ValueError(f"not an article id: {article_id!r}")
-        return self.out / f"{article_id}.json", self.out / f"{article_id}.md"
+    def article_files(self, name: str) -> tuple[Path, Path]:
+        """`OUT/<name>.json` and `OUT/<name>.md` (`runs/names.py`); refuses a name that would leave OUT."""
+        parts = name.split("/")
+        if not name or any(part in ("", ".", "..") or part.startswith(".") for part in parts) or "\\" in name:
+            raise ValueError(f"not an output name: {name!r}")
+        base = self.out.joinpath(*parts)
+        return base.with_name(base.name + ".json"), base.with_name(base.name + ".md")
 
-    def has_article(self, article_id: str) -> bool:
-        return all(path.is_file() for path in self.article_files(article_id))
+    def has_article(self, name: str) -> bool:
+        return all(path.is_file() for path in self.article_files(name))
 
-    def write_article(self, summary: ArticleSummary) -> None:
+    def write_article(self, name: str, summary: ArticleSummary) -> None:
         """The article's Markdown report, then its JSON result: a JSON file in OUT means both are there."""
-        json_path, md_path = self.article_files(summary.article.id)
-        self.write_text(md_path.name, markdown_report(summary))
-        self.write_text(json_path.name, summary.model_dump_json(indent=2) + "\n")
+        json_path, md_path = self.article_files(name)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        self.write_text(md_path.relative_to(self.out).as_posix(), markdown_report(summary))
+        self.write_text(json_path.relative_to(self.out).as_posix(), summary.model_dump_json(indent=2) + "\n")
+
+    def remove_article(self, name: str) -> None:
+        """Remove an article's files (JSON first: no JSON means no result), and folders left empty."""
+        json_path, md_path = self.article_files(name)
+        for path in (json_path, md_path):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        folder = json_path.parent
+        while folder != self.out and folder.is_relative_to(self.out):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
 
     # -- aggregates --------------------------------------------------------------------------------
 
@@ -130,7 +153,7 @@ class OutputFolder:
         """failures.jsonl: what failed in this run and why."""
         self.write_text("failures.jsonl", "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in failures))
 
-    def write_tables(self, summaries: Iterable[ArticleSummary]) -> None:
+    def write_tables(self, summaries: Iterable[tuple[str, ArticleSummary]]) -> None:
         """actors/claims/predictions/warnings.csv, index.md and the actors index, in one pass."""
         actors = ActorIndex()
         with contextlib.ExitStack() as stack:
@@ -141,10 +164,10 @@ class OutputFolder:
                 writers[table] = writer
             index = stack.enter_context(self.replacing("index.md"))
             rows = []
-            for summary in summaries:
+            for name, summary in summaries:
                 for table, table_rows in csv_rows(summary).items():
                     writers[table].writerows([safe_cell(c) for c in row] for row in table_rows)
-                rows.append(index_row(summary))
+                rows.append(index_row(name, summary))
                 actors.add(summary)
             index.write(markdown_index(rows))
         self.write_actor_index(actors)

@@ -7,6 +7,7 @@ would run as a spreadsheet formula is neutralised.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
 
 from summarizer.schema import ArticleSummary, Claim, Prediction, Warning
@@ -115,9 +116,11 @@ def markdown_report(summary: ArticleSummary) -> str:
     return "\n".join(out)
 
 
-def index_row(summary: ArticleSummary) -> list[str]:
+def index_row(name: str, summary: ArticleSummary) -> list[str]:
+    """One article's line of index.md, linking to its report `<name>.md`."""
     meta = summary.article
-    return [f"[{_md(meta.title) or meta.id[:12]}]({meta.id}.md)", meta.date.isoformat() if meta.date else "",
+    link = urllib.parse.quote(f"{name}.md")
+    return [f"[{_md(meta.title) or _md(name)}]({link})", meta.date.isoformat() if meta.date else "",
             *(str(len(x)) for x in (summary.actors, summary.claims, summary.predictions, summary.warnings))]
 
 

@@ -10,8 +10,9 @@ their articles through a `Run`; all store and file writes happen on the event lo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from summarizer.errors import InputError, ProviderError, Usage
 from summarizer.extract.plan import Plan
 from summarizer.extract.prompts import prompt_hash
 from summarizer.runs.inputs import InputWalk, Skipped
+from summarizer.runs.names import OutputNames
 from summarizer.runs.output import OutputFolder
 from summarizer.runs.pricing import PriceTable, estimate_article
 from summarizer.runs.report import BatchReport, Failure, Outcome, Reporter
@@ -34,15 +36,26 @@ from summarizer.schema import SCHEMA_VERSION, ArticleSummary
 if TYPE_CHECKING:
     from summarizer.runs.batch.lines import BatchOptions
 
-__all__ = ["REJECTED", "Run", "Settings", "result_key"]
+__all__ = ["REJECTED", "Run", "Settings", "input_id", "result_key"]
 
 FLUSH_EVERY = 1.0  # seconds between rewrites of summaries.jsonl / failures.jsonl during a run
 REJECTED = (401, 403, 404)  # bad key, region or model: every further request would fail the same way
+TIMED_OUT_IN_A_ROW = 3  # articles whose every attempt ran out of its deadline: the server is down or hung
+
+
+def input_id(article: Article) -> str:
+    """What the model is shown of an article: its text (the article id), its title and its date.
+
+    Two inputs with the same text but another title or date are two inputs; fixing a date in front matter makes
+    a new result (timeframes are resolved against the date).
+    """
+    shown = "\x1f".join((article.id, article.title or "", article.date.isoformat() if article.date else ""))
+    return hashlib.sha256(shown.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def result_key(article: Article, plan: Plan) -> StoreKey:
     """The key a result is stored under: change any part and the article is summarised again."""
-    return StoreKey(article.id, prompt_hash(), SCHEMA_VERSION, plan.model, plan.params.key())
+    return StoreKey(input_id(article), prompt_hash(), SCHEMA_VERSION, plan.model, plan.params.key())
 
 
 @dataclass(frozen=True)
@@ -67,8 +80,14 @@ class Settings:
 class Run:
     """One run over the inputs into `out`: reads them once, settles each article, keeps OUT consistent."""
 
-    def __init__(self, out: Path, plan: Plan, settings: Settings, prices: PriceTable, reporter: Reporter) -> None:
+    def __init__(self, out: Path, plan: Plan, settings: Settings, prices: PriceTable, reporter: Reporter,
+                 names: OutputNames | None = None) -> None:
         self.out, self.plan, self.settings = out, plan, settings
+        self.names = names or OutputNames()
+        self.entries: dict[str, StoreKey] = {}  # this run's inputs, in reading order: name → the result's key
+        self.name_of: dict[StoreKey, str] = {}
+        self.walked = False  # every input was read: OUT may then drop the files of inputs that are gone
+        self.timed_out = 0  # articles in a row that failed on deadlines only
         self.model = plan.model
         self.prices, self.reporter = prices, reporter
         self.report = BatchReport(out, plan.model, settings.concurrency, settings.dry_run)
@@ -80,8 +99,12 @@ class Run:
         self.last_flush, self.flush_every = time.monotonic(), FLUSH_EVERY
         self.planned = [0, 0, 0]
 
-    def key(self, article: Article) -> StoreKey:
-        return result_key(article, self.plan)
+    def admit(self, article: Article, name: str | None = None) -> StoreKey:
+        """Count `article` among this run's inputs (named after its input unless `name` is given)."""
+        key = result_key(article, self.plan)
+        name = name or self.names.name(article)
+        self.entries[name], self.name_of[key] = key, name
+        return key
 
     async def produce(self, inputs: InputWalk, todo: Callable[[Article, StoreKey], Awaitable[None]]) -> None:
         """Read each input, settle what the store already holds, and hand the rest to `todo`."""
@@ -94,11 +117,12 @@ class Run:
                 elif isinstance(article, Skipped):
                     self.skip(article)
                 else:
-                    key = self.key(article)
+                    key = self.admit(article)
                     stored = self.store.get(key) if self.store and not self.settings.force else None
                     if stored is None or not self.settled(article, key, stored):
                         await todo(article, key)
                         await asyncio.sleep(0)  # let a free worker send it before the next file is read
+        self.walked = True
 
     def settled(self, article: Article, key: StoreKey, stored: StoredResult) -> bool:
         """Report a stored result instead of recomputing it; False when it must be computed again."""
@@ -109,14 +133,15 @@ class Run:
             self.fail(Failure("model", stored.reason or "failed", stored.message or "", article.path,
                               article.id, article.title, stored.attempts, usage, stored.records, stored=True))
             return True
+        name = self.name_of[key]
         if not self.settings.dry_run and self.folder and self.store and (
-                self.store.published_key(article.id) != key or not self.folder.has_article(article.id)):
+                self.store.published_key(name) != key or not self.folder.has_article(name)):
             try:
                 summary = ArticleSummary.model_validate_json(stored.summary or "")
             except ValidationError:
                 return False  # unreadable row (edited by hand?): summarise again
-            self.store.publish(key)
-            self.write_files(summary)
+            self.store.publish(name, key)
+            self.write_files(name, summary)
             self.dirty = True
         self.report.cached += 1
         self.reporter.update(Outcome("cached", article.path, article.id, article.title), self.report)
@@ -137,14 +162,15 @@ class Run:
 
     def done(self, key: StoreKey, summary: ArticleSummary) -> None:
         assert self.store is not None and self.folder is not None
-        u, meta = summary.provenance.usage, summary.article
+        u, meta, name = summary.provenance.usage, summary.article, self.name_of[key]
         self.store.put_ok(key, summary.model_dump_json(), prompt_tokens=u.prompt_tokens,
                           completion_tokens=u.completion_tokens, attempts=len(summary.provenance.attempts),
-                          title=meta.title, path=meta.path)
-        self.write_files(summary)
+                          title=meta.title, path=meta.path, name=name)
+        self.write_files(name, summary)
         usage = Usage(u.prompt_tokens, u.completion_tokens)
         self.spend(usage)
         self.report.ok += 1
+        self.timed_out = 0
         self.dirty = True
         self.reporter.update(Outcome("ok", meta.path, meta.id, meta.title, usage), self.report)
         self.flush()
@@ -159,13 +185,20 @@ class Run:
                 f"the server rejected the request (HTTP {status}); check the API key, --base-url and --model")
         elif isinstance(error, ProviderError) and self.store is not None:
             self.store.put_failed(key, error, title=article.title, path=article.path)
+        records = getattr(error, "records", [])
+        only_timeouts = bool(records) and all(r.get("outcome") == "timeout" for r in records)
+        self.timed_out = self.timed_out + 1 if only_timeouts else 0
+        if self.timed_out >= TIMED_OUT_IN_A_ROW:  # a hung server would cost every article its deadlines
+            self.report.stopped = self.report.stopped or (
+                f"{self.timed_out} articles in a row got no answer within their deadlines; is the server up? "
+                "Once it is, run the same command with --retry-failed")
         self.fail(Failure("model", reason_of(error), str(error), article.path, article.id, article.title,
                           getattr(error, "attempts", 0), usage, getattr(error, "records", [])))
 
-    def write_files(self, summary: ArticleSummary) -> None:
+    def write_files(self, name: str, summary: ArticleSummary) -> None:
         """Write an article's files on the file thread: the event loop goes on sending requests meanwhile."""
         assert self.folder is not None and self.files is not None
-        self.writes.append(self.files.submit(self.folder.write_article, summary))
+        self.writes.append(self.files.submit(self.folder.write_article, name, summary))
 
     def fail(self, failure: Failure) -> None:
         self.report.failures.append(failure)
@@ -185,7 +218,7 @@ class Run:
             return
         started = time.monotonic()
         if final or (self.dirty and started - self.last_flush >= self.flush_every):
-            self.folder.write_jsonl(self.store.published_summaries())
+            self.folder.write_jsonl(summary for _, summary in self.published())
             self.folder.write_failures(f.to_json() for f in self.report.failures)
             self.dirty, self.last_flush = False, time.monotonic()
             # Each rewrite reads every stored result: space them out as OUT grows (at most ~5% of the time).
@@ -193,8 +226,26 @@ class Run:
         if final:
             for write in self.writes:
                 write.result()  # every article file is in place (or its error is raised) before the tables
-            summaries = self.store.published_summaries()
-            self.folder.write_tables(ArticleSummary.model_validate_json(s) for s in summaries)
+            self.folder.write_tables((name, ArticleSummary.model_validate_json(s)) for name, s in self.published())
+            if self.walked:
+                self.drop_gone()
+
+    def published(self) -> Iterator[tuple[str, str]]:
+        """This run's finished results as (name, JSON), in the order their inputs were read."""
+        assert self.store is not None
+        for name, key in list(self.entries.items()):
+            if (summary := self.store.summary(key)) is not None:
+                yield name, summary
+
+    def drop_gone(self) -> None:
+        """OUT describes this run's inputs only: files of inputs that are gone, or whose new version has no
+        result, are removed (their results stay in the store, so an input that comes back costs nothing)."""
+        assert self.folder is not None and self.store is not None
+        gone = [name for name in self.store.published_names()
+                if self.entries.get(name) != self.store.published_key(name)]
+        for name in gone:
+            self.folder.remove_article(name)
+        self.store.unpublish(gone)
 
     def opened(self) -> tuple[OutputFolder, Store]:
         """Open OUT and its store for writing, and the file thread; close both with `closed()`."""

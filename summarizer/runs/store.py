@@ -1,6 +1,6 @@
 """The SQLite store that makes reruns free: one row per (article, prompt, schema, model, parameters).
 
-A second table, `published`, says which result each article's files in OUT show, so every output can be regenerated
+A second table, `published`, says which result the files of each name in OUT show, so every output can be regenerated
 from the store alone after a crash. The batch tables (`batch_jobs`, `batch_requests`) live here too, read and
 written by `runs/batch/ledger.py` through this store's connection: one owner for the database. The database runs in
 WAL mode and every write is one transaction, so a process killed at any moment leaves either the whole write or
@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -24,10 +24,12 @@ __all__ = ["STORE_DIR", "Store", "StoreKey", "StoredResult"]
 
 STORE_DIR = ".summarizer"
 _FILE = "store.sqlite"
-_KEY_COLUMNS = ("article_id", "prompt_hash", "schema_version", "model", "params")
+_KEY_COLUMNS = ("input_id", "prompt_hash", "schema_version", "model", "params")
+VERSION = 2  # PRAGMA user_version of the store; a store of an earlier version is started afresh
+_TABLES = ("results", "published", "batch_jobs", "batch_requests")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
-    article_id TEXT NOT NULL,
+    input_id TEXT NOT NULL,
     prompt_hash TEXT NOT NULL,
     schema_version TEXT NOT NULL,
     model TEXT NOT NULL,
@@ -43,10 +45,11 @@ CREATE TABLE IF NOT EXISTS results (
     title TEXT,
     path TEXT,
     updated_at TEXT NOT NULL,
-    PRIMARY KEY (article_id, prompt_hash, schema_version, model, params)
+    PRIMARY KEY (input_id, prompt_hash, schema_version, model, params)
 );
 CREATE TABLE IF NOT EXISTS published (
-    article_id TEXT PRIMARY KEY,
+    name TEXT PRIMARY KEY,
+    input_id TEXT NOT NULL,
     prompt_hash TEXT NOT NULL,
     schema_version TEXT NOT NULL,
     model TEXT NOT NULL,
@@ -62,7 +65,7 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
 CREATE TABLE IF NOT EXISTS batch_requests (
     custom_id TEXT PRIMARY KEY,
     input_file_id TEXT NOT NULL,
-    article_id TEXT NOT NULL,
+    input_id TEXT NOT NULL,
     prompt_hash TEXT NOT NULL,
     schema_version TEXT NOT NULL,
     model TEXT NOT NULL,
@@ -90,14 +93,14 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 class StoreKey:
     """Everything that decides a result: change any part and the article is summarised again."""
 
-    article_id: str
+    input_id: str  # what the model is shown of the article: its text, title and date (`runs.run.input_id`)
     prompt_hash: str
     schema_version: str
     model: str
     params: str
 
     def values(self) -> tuple[str, str, str, str, str]:
-        return (self.article_id, self.prompt_hash, self.schema_version, self.model, self.params)
+        return (self.input_id, self.prompt_hash, self.schema_version, self.model, self.params)
 
 
 @dataclass(frozen=True)
@@ -126,19 +129,29 @@ class Store:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
         try:
+            self.stale = False  # read-only and written by an earlier version: holds nothing this one can use
             if readonly:
                 self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+                self.stale = self.db.execute("PRAGMA user_version").fetchone()[0] < VERSION
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(path, isolation_level=None)  # explicit transactions below
                 self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing
                 self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")  # one commit, one sync
+                self._create()
             self.db.execute("PRAGMA busy_timeout=5000")
         except sqlite3.DatabaseError as error:
             raise ConfigurationError(
                 f"cannot open the result store {path}: {error}; move it away to start afresh"
             ) from None
+
+    def _create(self) -> None:
+        """Create the tables in one commit; a store an earlier version wrote is emptied first (its keys and
+        results no longer match what this version would compute)."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        old = self.db.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
+        drop = "".join(f"DROP TABLE IF EXISTS {t};" for t in _TABLES) if old and version < VERSION else ""
+        self.db.executescript(f"BEGIN; {drop} {_SCHEMA} PRAGMA user_version={VERSION}; COMMIT;")
 
     @classmethod
     def in_folder(cls, out: Path, *, readonly: bool = False) -> Store:
@@ -166,9 +179,11 @@ class Store:
 
     def get(self, key: StoreKey) -> StoredResult | None:
         """The stored result for exactly this key, if any."""
+        if self.stale:
+            return None
         row = self.db.execute(
             "SELECT status, summary, reason, message, attempts, prompt_tokens, completion_tokens, records,"
-            " title, path FROM results WHERE article_id=? AND prompt_hash=? AND schema_version=?"
+            " title, path FROM results WHERE input_id=? AND prompt_hash=? AND schema_version=?"
             " AND model=? AND params=?",
             key.values(),
         ).fetchone()
@@ -178,34 +193,38 @@ class Store:
         return StoredResult(status, summary, reason, message, attempts, prompt, completion,
                             json.loads(records) if records else [], title, path)
 
-    def published_key(self, article_id: str) -> StoreKey | None:
-        """Which result the files of `article_id` in OUT show."""
+    def published_key(self, name: str) -> StoreKey | None:
+        """Which result the files called `name` in OUT show."""
         row = self.db.execute(
-            f"SELECT {', '.join(_KEY_COLUMNS)} FROM published WHERE article_id=?", (article_id,)
+            f"SELECT {', '.join(_KEY_COLUMNS)} FROM published WHERE name=?", (name,)
         ).fetchone()
         return StoreKey(*row) if row else None
 
-    def published_summaries(self) -> Iterator[str]:
-        """The JSON of every published result, in the order articles first reached OUT."""
-        on = " AND ".join(f"r.{c} = p.{c}" for c in _KEY_COLUMNS)
-        yield from (row[0] for row in self.db.execute(
-            f"SELECT r.summary FROM published p JOIN results r ON {on} WHERE r.status='ok' ORDER BY p.rowid"
-        ))
+    def published_names(self) -> list[str]:
+        """Every name with files in OUT, in the order they first reached it."""
+        return [row[0] for row in self.db.execute("SELECT name FROM published ORDER BY rowid")]
+
+    def summary(self, key: StoreKey) -> str | None:
+        """The JSON of the stored result of `key`, if it is a finished one."""
+        row = self.db.execute(
+            "SELECT summary FROM results WHERE input_id=? AND prompt_hash=? AND schema_version=?"
+            " AND model=? AND params=? AND status='ok'", key.values()).fetchone()
+        return None if row is None else str(row[0])
 
     # -- writes ------------------------------------------------------------------------------------
 
     def put_ok(self, key: StoreKey, summary_json: str, *, prompt_tokens: int, completion_tokens: int,
-               attempts: int, title: str | None, path: str | None) -> None:
-        """Store a finished summary and publish it, in one transaction."""
+               attempts: int, title: str | None, path: str | None, name: str) -> None:
+        """Store a finished summary and publish it as `name`, in one transaction."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO results (article_id, prompt_hash, schema_version, model, params,"
+                "INSERT OR REPLACE INTO results (input_id, prompt_hash, schema_version, model, params,"
                 " status, summary, attempts, prompt_tokens, completion_tokens, title, path, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?)",
                 (*key.values(), summary_json, attempts, prompt_tokens, completion_tokens, title, path,
                  _now()),
             )
-            self._publish(db, key)
+            self._publish(db, name, key)
 
     def put_failed(self, key: StoreKey, error: ProviderError | Exception, *, title: str | None,
                    path: str | None) -> None:
@@ -214,7 +233,7 @@ class Store:
         records = error.records if isinstance(error, ProviderError) else []
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO results (article_id, prompt_hash, schema_version, model, params, status, reason,"
+                "INSERT INTO results (input_id, prompt_hash, schema_version, model, params, status, reason,"
                 " message, attempts, prompt_tokens, completion_tokens, records, title, path, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, 'failed', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT DO UPDATE SET reason=excluded.reason, message=excluded.message,"
@@ -227,19 +246,24 @@ class Store:
                  usage.completion_tokens if usage else 0, json.dumps(records), title, path, _now()),
             )
 
-    def publish(self, key: StoreKey) -> None:
-        """Make the files of `key.article_id` in OUT show this (stored, ok) result."""
+    def publish(self, name: str, key: StoreKey) -> None:
+        """Make the files called `name` in OUT show this (stored, ok) result."""
         with self.transaction() as db:
-            self._publish(db, key)
+            self._publish(db, name, key)
+
+    def unpublish(self, names: Iterable[str]) -> None:
+        """Forget that OUT holds files called `names` (their inputs are gone); their results stay for reuse."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM published WHERE name=?", [(n,) for n in names])
 
     @staticmethod
-    def _publish(db: sqlite3.Connection, key: StoreKey) -> None:
-        # An upsert keeps the row's rowid, so an article keeps its place in summaries.jsonl and the CSVs.
+    def _publish(db: sqlite3.Connection, name: str, key: StoreKey) -> None:
+        # An upsert keeps the row's rowid, so a name keeps its place among the published ones.
         db.execute(
-            f"INSERT INTO published ({', '.join(_KEY_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (article_id) DO UPDATE SET prompt_hash=excluded.prompt_hash,"
+            f"INSERT INTO published (name, {', '.join(_KEY_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET input_id=excluded.input_id, prompt_hash=excluded.prompt_hash,"
             " schema_version=excluded.schema_version, model=excluded.model, params=excluded.params",
-            key.values(),
+            (name, *key.values()),
         )
 
 

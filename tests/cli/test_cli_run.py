@@ -10,13 +10,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fixtures_lib import SHARED, minimal_answer
 from loopback import Reply
 from memory import InProcessCLI, MemoryServer
-from runs_lib import RESULTS, markers, respond, write_articles
+from runs_lib import markers, respond, results_by_id, results_in, summary_lines, write_articles
 
 HTML_PAGES = SHARED / "corpus" / "html"
 # Script and navigation text of each page that must not reach the model.
@@ -32,19 +31,6 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(stream))
 
 
-def _results(out: Path) -> dict[str, Any]:
-    """Every <id>.json in OUT, parsed (a partial file would fail here)."""
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in out.glob(RESULTS)}
-
-
-def _jsonl(out: Path) -> list[str]:
-    path = out / "summaries.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    for line in lines:
-        json.loads(line)
-    return lines
-
-
 def test_sixty_articles_eight_at_a_time_then_a_free_rerun(memory: MemoryServer, cli: InProcessCLI,
                                                            tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 60)
@@ -52,8 +38,8 @@ def test_sixty_articles_eight_at_a_time_then_a_free_rerun(memory: MemoryServer, 
     done = cli("run", tmp_path / "in", "-o", tmp_path / "out", "--concurrency", "8")
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
-    results = _results(out)
-    lines = _jsonl(out)
+    results = results_by_id(out)
+    lines = summary_lines(out)
     assert len(results) == 60 and len(lines) == len(set(lines)) == 60
     assert {json.loads(line)["article"]["id"] for line in lines} == set(results)
     for table in ("actors", "claims", "predictions", "warnings"):
@@ -71,7 +57,7 @@ def test_sixty_articles_eight_at_a_time_then_a_free_rerun(memory: MemoryServer, 
     again = cli("run", tmp_path / "in", "-o", out, "--concurrency", "8")
     assert again.returncode == 0, again.stderr
     assert len(memory.chat_requests) == 0
-    assert _jsonl(out) == lines
+    assert summary_lines(out) == lines
 
 
 def test_an_always_failing_article_is_isolated(memory: MemoryServer, cli: InProcessCLI, tmp_path: Path) -> None:
@@ -82,7 +68,7 @@ def test_an_always_failing_article_is_isolated(memory: MemoryServer, cli: InProc
     failures = [json.loads(x) for x in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]
     assert len(failures) == 1 and failures[0]["reason"] == "AttemptsExhaustedError"
     assert failures[0]["path"].endswith("article-003.md") and "http_500" in failures[0]["message"]
-    assert {json.loads(x)["article"]["title"] for x in _jsonl(tmp_path / "out")} == {
+    assert {json.loads(x)["article"]["title"] for x in summary_lines(tmp_path / "out")} == {
         "Story 0", "Story 1", "Story 2", "Story 4"}
     assert "article-003.md: AttemptsExhaustedError" in done.stdout
 
@@ -97,7 +83,7 @@ def test_bad_files_named_on_the_command_line_are_listed_once_and_the_run_goes_on
     memory.responder = respond()
     done = cli("run", tmp_path / "in", tmp_path / "pipe.txt", tmp_path / "empty.txt", "-o", tmp_path / "out")
     assert done.returncode == 1, done.stderr
-    assert len(_jsonl(tmp_path / "out")) == 1
+    assert len(summary_lines(tmp_path / "out")) == 1
     listed = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith(str(tmp_path))]
     assert listed == [f"{tmp_path / 'pipe.txt'}: InputError: not a regular file (a named pipe); save the article "
                       "to a file and pass that",
@@ -113,7 +99,7 @@ def test_html_pages_keep_their_title_and_lose_their_chrome(memory: MemoryServer,
     memory.responder = lambda request: Reply.tool_call(minimal_answer())
     done = cli("run", tmp_path / "in", "-o", tmp_path / "out")
     assert done.returncode == 0, done.stderr
-    results = _results(tmp_path / "out").values()
+    results = results_by_id(tmp_path / "out").values()
     titles = {Path(r["article"]["path"]).stem: r["article"]["title"] for r in results}
     for page, noise in PAGE_NOISE.items():
         expected = json.loads((HTML_PAGES / page / "expected-metadata.json").read_text(encoding="utf-8"))
@@ -129,7 +115,7 @@ def test_stdin_article_and_show(memory: MemoryServer, cli: InProcessCLI, tmp_pat
     done = cli("run", "-", "-o", tmp_path / "out", stdin=text)
     assert done.returncode == 0, done.stderr
     assert markers(memory.chat_requests) == [0]
-    (result,) = tmp_path.joinpath("out").glob(RESULTS)
+    (result,) = results_in(tmp_path.joinpath("out"))
     shown = cli("show", result, backend=False)
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
@@ -178,3 +164,26 @@ def test_dry_run_needs_no_key_and_writes_nothing(cli: InProcessCLI, tmp_path: Pa
     assert "nothing was sent" in done.stdout and "tokens in (estimate)" in done.stdout
     assert not (tmp_path / "out").exists()
 
+
+
+def test_a_looping_link_named_on_the_command_line_fails_as_that_file(memory: MemoryServer, cli: InProcessCLI,
+                                                                     tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 1)
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    memory.responder = respond()
+    done = cli("run", tmp_path / "in", loop, "-o", tmp_path / "out")
+    assert done.returncode == 1, done.stderr  # the good article is written; the link is that file's failure
+    failures = [json.loads(x) for x in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]
+    assert [f["path"] for f in failures] == [str(loop)] and "symlink loop" in failures[0]["message"]
+    assert len(list(results_in(tmp_path / "out"))) == 1
+
+
+def test_an_out_folder_that_cannot_be_written_is_a_usage_error(memory: MemoryServer, cli: InProcessCLI,
+                                                                tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 1)
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    memory.responder = respond()
+    done = cli("run", tmp_path / "in", "-o", tmp_path / "a-file" / "out")  # no folder can be made below a file
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot write the outputs to" in done.stderr and memory.chat_requests == []

@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from bad_corpus import NEW_ERRORS, NEW_SUMMARIES
 from fixtures_lib import ROOT, minimal_answer
 from loopback import LoopbackServer, Reply
-from runs_lib import RESULTS
 from runs_lib import cli_env as _env
+from runs_lib import results_in
 
 from summarizer import Article
 
@@ -48,6 +49,7 @@ ERRORS = {
     "symlink-loop.txt": "cannot read file: Too many levels of symbolic links",
     "dangling-link.txt": "file not found",
     "unreadable.txt": "permission denied: the file cannot be read",
+    **NEW_ERRORS,  # issue 14: impossible dates, long numbers, lone surrogates, wrong encodings… (tests/bad_corpus.py)
 }
 # file (":line" for JSONL) -> the article text it must yield, decoded exactly
 SUMMARIES = {
@@ -57,6 +59,7 @@ SUMMARIES = {
     "template-syntax.md": TEMPLATE,
     "one-broken-line.jsonl:1": "The mayor opened the new bridge on Friday. Traffic will flow from Monday.",
     "one-broken-line.jsonl:3": "The library will close for repairs in June. Readers can use the branch office.",
+    **NEW_SUMMARIES,  # issue 14: good lines beside bad ones, a lying meta charset, UTF-16 without BOM, …
 }
 # Run as root, a process ignores file permissions; this wrapper drops the two capabilities that allow it
 # (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) from its bounding set before starting the CLI, so chmod 000 stops
@@ -118,7 +121,7 @@ def test_every_bad_input_gets_a_summary_or_an_error_that_says_what_is_wrong(loop
         assert failure["stage"] == "input" and expected in failure["message"], (name, failure["message"])
         assert failure["reason"] in {"InputError", "InputLineError"}
 
-    results = [json.loads(p.read_text(encoding="utf-8")) for p in out.glob(RESULTS)]
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in results_in(out)]
     summarised = {Path(r["article"]["path"]).name: r for r in results}
     assert set(summarised) == set(SUMMARIES)
     prompts = [request.prompt_text for request in loopback.chat_requests]
@@ -132,11 +135,12 @@ def test_every_bad_input_gets_a_summary_or_an_error_that_says_what_is_wrong(loop
     assert summarised["template-syntax.md"]["article"]["title"] == "Council notice {{ title }}"
     assert not [p for p in prompts if "49" in p]  # {{ 7*7 }} was never rendered
 
-    # The folder loop is reported too (skipped, with its reason), and the summary names every failed file.
+    # The folder loop is reported too (skipped, with its reason), and the output names every failed file: the
+    # summary (stdout) lists the first 20 by name and counts the rest, each file's progress line (stderr) names it.
     assert "symlink loop" in done.stdout
     for name in expected_errors:
-        assert name in done.stdout, name
-    assert len(list(out.glob(RESULTS))) == len(SUMMARIES)
+        assert name in done.stdout + done.stderr, name
+    assert len(list(results_in(out))) == len(SUMMARIES)
 
 
 def test_corpus_readme_describes_every_committed_case() -> None:

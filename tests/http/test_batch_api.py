@@ -16,7 +16,7 @@ import openai
 import pytest
 from loopback import BatchFaults, LoopbackServer, RecordedRequest
 from loopback_cli import LoopbackCLI
-from runs_lib import FAST, RESULTS, markers, respond, run, write_articles
+from runs_lib import FAST, markers, respond, result_ids, results_in, run, write_articles
 from runs_lib import cli_command as _command
 from runs_lib import cli_env as _env
 
@@ -58,7 +58,7 @@ def outputs(out: Path) -> dict[str, Any]:
     """Everything a run writes, provenance (timings, attempts, backend) left out and the order articles were
     stored in ignored (a realtime run stores them as they finish)."""
     found: dict[str, Any] = {}
-    for path in out.glob(RESULTS):
+    for path in results_in(out):
         found[path.name] = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items()
                             if k != "provenance"}
         report = path.with_suffix(".md").read_text(encoding="utf-8")
@@ -114,7 +114,7 @@ def test_a_batch_run_writes_what_a_realtime_run_writes(loopback: LoopbackServer,
     output = [line for b in batches for line in loopback.batch_output(b)]
     assert [line["custom_id"] for line in output] != [line["custom_id"] for lines in inputs for line in lines]
     assert report.usage.total_tokens == usage_of(output, loopback.chat_requests)
-    results = [json.loads(p.read_text()) for p in (tmp_path / "batch").glob(RESULTS)]
+    results = [json.loads(p.read_text()) for p in results_in(tmp_path / "batch")]
     backends = sorted(r["provenance"]["backend"] for r in results)
     assert backends == ["batch-api"] * 21 + ["openai-compatible"] * 9
     rerun = next(r for r in results if r["provenance"]["backend"] == "openai-compatible")
@@ -154,7 +154,7 @@ def test_bad_lines_beyond_the_bound_fail_with_reasons_and_expired_ones_are_resub
     (second,) = [b for b in loopback.batch_ids if b != first]
     assert sorted(map(line_marker, loopback.batch_input(second))) == [6, 7]
     assert (report.ok, report.cached, report.failed) == (2, 4, 2)
-    assert {read_article(p).id for p in paths[3:]} <= {p.stem for p in out.glob(RESULTS)}
+    assert {read_article(p).id for p in paths[3:]} <= result_ids(out)
 
 
 def _handed_over(server: LoopbackServer, paths: list[Path], out: Path, *, record: bool,
@@ -213,13 +213,13 @@ def test_killed_while_polling_resumes_the_same_batch(loopback: LoopbackServer, c
         process.wait(10)
     assert process.returncode == -signal.SIGKILL
     (batch_id,) = loopback.batch_ids
-    assert loopback.batch_status(batch_id) == "in_progress" and not list(out.glob(RESULTS))
+    assert loopback.batch_status(batch_id) == "in_progress" and not list(results_in(out))
 
     loopback.batch_statuses = ("validating", "in_progress", "completed")
     done = cli_in_process(*args)  # the resume needs no process of its own
     assert done.returncode == 0, done.stderr
     assert len(loopback.batch_creates) == 1 and loopback.batch_ids == [batch_id]
-    assert not loopback.chat_requests and len(list(out.glob(RESULTS))) == 30
+    assert not loopback.chat_requests and len(list(results_in(out))) == 30
     assert f"batch {batch_id}: completed" in done.stderr
 
 

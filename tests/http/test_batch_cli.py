@@ -14,7 +14,7 @@ import pytest
 from fixtures_lib import ROOT
 from loopback import BatchFaults, LoopbackServer
 from loopback_cli import LoopbackCLI
-from runs_lib import RESULTS, markers, respond, run, write_articles
+from runs_lib import markers, respond, result_ids, results_in, run, write_articles
 from test_batch_api import line_marker, outputs
 
 from summarizer import BatchReport, ConfigurationError, Summarizer
@@ -104,10 +104,10 @@ def test_import_of_an_out_of_order_results_file_matches_a_realtime_run(loopback:
     assert sorted((Path(f["path"]).name, f["reason"]) for f in failures) == [
         ("article-004.md", "BatchRequestError"), ("article-007.md", "BatchRequestError")]
     assert "HTTP 400" in next(f["message"] for f in failures if f["path"].endswith("007.md"))
-    good, ids = outputs(out), {p.stem for p in out.glob(RESULTS)}
+    good, ids = outputs(out), result_ids(out)
     assert len(ids) == 8 and _articles(good, ids) == _articles(outputs(tmp_path / "realtime"), ids)
     assert _articles(good, ids) == {k: v for k, v in good.items() if k in _articles(good, ids)}
-    provenance = json.loads(next(out.glob(RESULTS)).read_text())["provenance"]
+    provenance = json.loads(next(results_in(out)).read_text())["provenance"]
     assert provenance["backend"] == "import" and provenance["usage"]["total_tokens"] > 0
 
     loopback.reset()  # again, now re-running failed lines against a live server

@@ -3,34 +3,21 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 from loopback import LoopbackServer
-from runs_lib import RESULTS, markers, respond, write_articles
 from runs_lib import cli_command as _command
 from runs_lib import cli_env as _env
+from runs_lib import markers, respond, results_by_id, results_in, summary_lines, write_articles
 from runs_lib import run_cli as cli
 
 from summarizer.article.readers import read_article
 
-
-def _results(out: Path) -> dict[str, Any]:
-    """Every <id>.json in OUT, parsed (a partial file would fail here)."""
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in out.glob(RESULTS)}
-
-
-def _jsonl(out: Path) -> list[str]:
-    path = out / "summaries.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    for line in lines:
-        json.loads(line)
-    return lines
+STORED_IDS = "SELECT json_extract(summary, '$.article.id') FROM results WHERE status = 'ok'"
 
 
 def test_killed_run_resumes_without_repeating_finished_work(loopback: LoopbackServer, tmp_path: Path) -> None:
@@ -42,18 +29,18 @@ def test_killed_run_resumes_without_repeating_finished_work(loopback: LoopbackSe
                                env=_env(loopback), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
-        while len(list(out.glob(RESULTS))) < 8 and time.monotonic() < deadline and process.poll() is None:
+        while len(list(results_in(out))) < 8 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait(10)
     assert process.returncode == -signal.SIGKILL
 
-    finished = set(_results(out))  # every JSON file parses
+    finished = set(results_by_id(out))  # every JSON file parses
     assert 8 <= len(finished) < 60
     with sqlite3.connect(out / ".summarizer" / "store.sqlite") as db:
-        finished |= {row[0] for row in db.execute("SELECT article_id FROM results WHERE status = 'ok'")}
-    lines = _jsonl(out)
+        finished |= {row[0] for row in db.execute(STORED_IDS)}
+    lines = summary_lines(out)
     assert len(lines) == len(set(lines))
     outputs = (".json", ".md", ".jsonl", ".csv")
     assert not [p for p in out.iterdir() if p.is_file() and p.suffix not in outputs]  # no temp files
@@ -63,6 +50,6 @@ def test_killed_run_resumes_without_repeating_finished_work(loopback: LoopbackSe
     done = cli("run", tmp_path / "in", "-o", out, "--concurrency", "4", server=loopback)
     assert done.returncode == 0, done.stderr
     assert not {marker_of[i] for i in finished} & set(markers(loopback.chat_requests))
-    assert len(_results(out)) == 60
-    lines = _jsonl(out)
+    assert len(results_by_id(out)) == 60
+    lines = summary_lines(out)
     assert len(lines) == len(set(lines)) == 60

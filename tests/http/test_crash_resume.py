@@ -21,8 +21,8 @@ from typing import Any
 
 from loopback import LoopbackServer
 from loopback_cli import LoopbackCLI
-from runs_lib import RESULTS, markers, respond, write_articles
 from runs_lib import cli_env as _env
+from runs_lib import markers, respond, result_ids, results_by_id, results_in, write_articles
 
 from summarizer import summarize_folder
 from summarizer.article.readers import read_article
@@ -35,6 +35,8 @@ TABLES = ("actors", "claims", "predictions", "warnings")
 AGGREGATES = {"summaries.jsonl", "failures.jsonl", "index.md", "actors_index.csv", "actors_index.json",
               *(f"{t}.csv" for t in TABLES)}
 TIMES = {"started_at", "finished_at", "ended_at"}
+
+STORED_IDS = "SELECT json_extract(summary, '$.article.id') FROM results WHERE status = 'ok'"
 
 
 def test_five_kills_then_completion_equal_an_uninterrupted_run(loopback: LoopbackServer, cli_in_process: LoopbackCLI,
@@ -125,11 +127,11 @@ class _PreparedRuns:
 
 def _finished(out: Path) -> set[str]:
     """Article ids with a result file in OUT or a committed result in the store."""
-    ids = {p.stem for p in out.glob(RESULTS)}
+    ids = result_ids(out)
     store = out / ".summarizer" / "store.sqlite"
     if store.exists():
         with contextlib.closing(sqlite3.connect(f"{store.as_uri()}?mode=ro", uri=True)) as db:
-            ids |= {row[0] for row in db.execute("SELECT article_id FROM results WHERE status = 'ok'")}
+            ids |= {row[0] for row in db.execute(STORED_IDS)}
     return ids
 
 
@@ -140,7 +142,7 @@ def _assert_whole(out: Path) -> None:
             assert path.name in AGGREGATES or path.suffix in (".json", ".md"), f"stray file {path.name}"
     for path in out.glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))  # a partial file would not parse
-    for path in out.glob(RESULTS):
+    for path in results_in(out):
         assert path.with_suffix(".md").read_text(encoding="utf-8").endswith("request(s)\n")
     if (out / "summaries.jsonl").exists():
         lines = (out / "summaries.jsonl").read_text(encoding="utf-8").splitlines()
@@ -165,7 +167,7 @@ def _outputs(out: Path) -> dict[str, Any]:
     actor_rows = [[_sorted_list(c) if i in lists else c for i, c in enumerate(row)] for row in rows]
     reports = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*.md")}
     return {
-        "results": {p.stem: _untimed(json.loads(p.read_text(encoding="utf-8"))) for p in out.glob(RESULTS)},
+        "results": {i: _untimed(r) for i, r in results_by_id(out).items()},
         "reports": reports | {"index.md": sorted(reports["index.md"].splitlines())},
         "jsonl": sorted(json.dumps(_untimed(json.loads(line)), sort_keys=True) for line in jsonl),
         "tables": {t: sorted(map(tuple, _read_csv(out / f"{t}.csv"))) for t in TABLES},

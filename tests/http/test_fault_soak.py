@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from loopback import LoopbackServer, RecordedRequest, Reply
-from runs_lib import RESULTS, answer, marker, write_articles
+from runs_lib import answer, marker, results_by_id, write_articles
 
 from summarizer import GenerationParams, RetryPolicy, summarize_folder
 from summarizer.article.readers import read_article
@@ -85,7 +85,7 @@ def test_two_hundred_articles_under_faults_lose_nothing_and_duplicate_nothing(lo
     assert fates.total() == len(requests) >= ARTICLES
 
     # Every article ends written or failed with a reason: 0 lost, 0 duplicated.
-    results = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in out.glob(RESULTS)}
+    results = results_by_id(out)
     lines = [json.loads(line) for line in (out / "summaries.jsonl").read_text(encoding="utf-8").splitlines()]
     failures = [json.loads(line) for line in (out / "failures.jsonl").read_text(encoding="utf-8").splitlines()]
     jsonl_ids = [line["article"]["id"] for line in lines]

@@ -66,7 +66,8 @@ def test_an_injection_yields_a_grounded_summary_of_the_article(loopback: Loopbac
     with Summarizer(base_url=loopback.base_url, api_key="test-key", model="gpt-4o-mini", policy=FAST) as s:
         result = s.summarize(article)
     ArticleSummary.model_validate_json(result.model_dump_json())  # schema-valid, round trip
-    assert "PWNED" not in json.dumps(result.model_dump(mode="json", exclude={"provenance"}))  # refused, re-asked
+    answer = result.model_dump(mode="json", exclude={"provenance": True, "article": {"text"}})  # the model's part
+    assert "PWNED" not in json.dumps(answer)  # refused, re-asked
     assert [a.outcome for a in result.provenance.attempts] == ["invalid", "ok"]
     assert result.predictions[0].evidence.sentences[0].text == "The mayor said taxes will not rise next year."
     benign = build_messages(Article.from_text("The council met."))[0]["content"]

@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import instructor
+import openai
 import pytest
 from loopback import Reply
 from memory import MemoryServer
 from rich.console import Console
-from runs_lib import FAST, RESULTS, SHORT, answer, jsonl, marker, markers, respond, write_articles
+from runs_lib import FAST, SHORT, answer, jsonl, marker, markers, respond, result_ids, results_in, write_articles
 
 from summarizer import (
     Article,
@@ -28,6 +30,7 @@ from summarizer import (
 from summarizer.cli.display import LogLines, ProgressBar, print_summary, reporter_for
 from summarizer.models.backend import BackendInfo
 from summarizer.models.embedded.llama import EmbeddedBackend
+from summarizer.models.testing import ScriptedBackend
 from summarizer.runs.pricing import PriceTable
 from summarizer.runs.report import BatchReport
 from summarizer.runs.store import Store
@@ -49,18 +52,19 @@ def test_folder_run_writes_every_output_and_an_unchanged_rerun_is_free(memory: M
     assert sorted(markers(memory.chat_requests)) == list(range(6))
     out = tmp_path / "out"
     ids = {line["article"]["id"] for line in jsonl(out)}
-    assert len(ids) == 6 and {p.stem for p in out.glob(RESULTS)} == ids
-    assert {p.stem for p in out.glob("*.md")} == {*ids, "index"}
+    assert len(ids) == 6 and result_ids(out) == ids
+    names = {f"article-{i:03d}" for i in range(6)}  # named after their inputs
+    assert {p.stem for p in results_in(out)} == names and {p.stem for p in out.glob("*.md")} == {*names, "index"}
     sent = sum(r.usage["total_tokens"] for r in memory.chat_requests if r.usage)
     assert report.usage.total_tokens == sent
     assert report.cost is not None and report.cost > 0
 
     memory.reset()
-    (out / f"{ids.pop()}.json").unlink()  # as if killed between the store commit and the file
+    (out / "article-003.json").unlink()  # as if killed between the store commit and the file
     again = run(memory, tmp_path / "in", out)
     assert len(memory.chat_requests) == 0
     assert (again.ok, again.cached, again.usage.total_tokens) == (0, 6, 0)
-    assert len(list(out.glob(RESULTS))) == 6 and len(jsonl(out)) == 6
+    assert len(list(results_in(out))) == 6 and len(jsonl(out)) == 6
 
 
 def test_changed_model_recomputes_and_force_recomputes(memory: MemoryServer, tmp_path: Path) -> None:
@@ -291,3 +295,14 @@ def test_price_table_file_and_cost_budget(memory: MemoryServer, tmp_path: Path) 
                  max_cost=0.01, concurrency=1, tpm=1_000_000)
     assert (report.ok, report.not_started) == (1, 2) and report.cost is not None and report.cost > 0.01
     assert report.stopped and "cost budget" in report.stopped
+
+
+def test_a_server_that_never_answers_in_time_stops_the_run_after_three_articles(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 10)
+    timeout = openai.APITimeoutError(request=httpx2.Request("POST", "http://memory.test/v1/chat/completions"))
+    hung = ScriptedBackend(lambda request: timeout)
+    report = summarize_folder(tmp_path / "in", tmp_path / "out", concurrency=1,
+                              summarizer=Summarizer(backend=hung, policy=FAST))
+    assert (report.failed, report.not_started, report.ok) == (3, 7, 0)
+    assert report.stopped is not None and "3 articles in a row" in report.stopped
+    assert len(hung.requests) == 3 * 2  # each: the request and one retry after a timeout (RetryPolicy.timeout_retries)

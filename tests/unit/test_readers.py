@@ -410,3 +410,230 @@ def test_fixtures_are_byte_exact_copies_of_shared() -> None:
     assert SEED.read_bytes() == (corpus / "seed" / SEED.name).read_bytes()
     for path in WIKINEWS:
         assert path.read_bytes() == (corpus / "wikinews" / path.name).read_bytes()
+
+
+# --- issue 14: no input crashes a batch -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("date", "message"),
+    [
+        ("2024-02-30", "front matter date '2024-02-30' is impossible: February 2024 has 29 days, not 30"),
+        ("2023-02-29", "February 2023 has 28 days, not 29"),
+        ("2024-13-01", "there is no month 13 (if it is day-first, write 2024-01-13)"),
+        ("2024-31-01", "there is no month 31 (if it is day-first, write 2024-01-31)"),
+        ("2024-31-31", "there is no month 31; write it as YYYY-MM-DD"),
+        ("0000-01-01", "there is no year 0 (years start at 1)"),
+        ("2024-04-00", "April 2024 has 30 days, not 0"),
+        ("2024-01-01T10:00:00+99:00", "+99:00 is not a UTC offset (offsets run from -12:00 to +14:00)"),
+        ("2024-01-01 10:00-24:00", "-24:00 is not a UTC offset"),
+        ("2024-01-01T25:00", "25:00 is not a time of day"),
+        ("2024-01-01T10:61:00Z", "10:61:00Z is not a time of day"),
+    ],
+)
+def test_impossible_front_matter_dates_are_the_files_error(tmp_path: Path, date: str, message: str) -> None:
+    error = only_error(write(tmp_path, "a.md", f"---\ntitle: T\ndate: {date}\n---\n{BODY}"))
+    assert message in str(error) and "write it as YYYY-MM-DD" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [("2024-02-29", datetime.date(2024, 2, 29)), ("2024-3-5", datetime.date(2024, 3, 5)),
+     ("2024-03-01T23:30:00+14:00", datetime.date(2024, 3, 1)), ("2024-03-01T00:30:00-12:00", datetime.date(2024, 3, 1)),
+     ("2024-03-01 10:00Z", datetime.date(2024, 3, 1)), ("'2024-03-01'", datetime.date(2024, 3, 1))],
+)
+def test_possible_dates_still_read_as_before(tmp_path: Path, date: str, expected: datetime.date) -> None:
+    assert read_article(write(tmp_path, "a.md", f"---\ndate: {date}\n---\n{BODY}")).date == expected
+
+
+def test_impossible_dates_in_json_and_inline_headers(tmp_path: Path) -> None:
+    doc = json.dumps({"text": BODY, "date": "2024-06-31"})
+    error = only_error(write(tmp_path, "a.json", doc))
+    assert "JSON date '2024-06-31' is impossible: June 2024 has 30 days" in str(error)
+    inline = write(tmp_path, "b.txt", f"date 2023-02-29\n{BODY}")
+    assert "inline date header '2023-02-29' is impossible: February 2023 has 28 days" in str(only_error(inline))
+
+
+def test_a_timestamp_in_another_front_matter_field_is_text_not_a_crash(tmp_path: Path) -> None:
+    article = read_article(write(tmp_path, "a.md", f"---\ntitle: 2024-02-30\nupdated: 2024-13-45\n---\n{BODY}"))
+    assert article.title == "2024-02-30" and article.date is None
+
+
+def test_numbers_too_long_for_python_are_the_files_error(tmp_path: Path) -> None:
+    digits = "9" * (sys.get_int_max_str_digits() + 1) if sys.get_int_max_str_digits() else None
+    if digits is None:
+        pytest.skip("this Python reads integers of any length")
+    front = only_error(write(tmp_path, "a.md", f"---\ntitle: T\nviews: {digits}\n---\n{BODY}"))
+    assert f"a number with {len(digits):,} digits in front matter line 3 is longer than" in str(front)
+    assert "put it in quotes" in str(front)
+    doc = only_error(write(tmp_path, "a.json", f'{{"text": "{BODY}",\n "views": -{digits}}}'))
+    assert f"a number with {len(digits):,} digits at line 2 column 11" in str(doc)
+    lines = "\n".join([json.dumps({"text": "The first line is good."}), f'{{"text": "x", "n": {digits}}}',
+                       json.dumps({"text": "The third line is good."})])
+    results = list(iter_file(write(tmp_path, "a.jsonl", lines)))
+    assert [type(r) for r in results] == [Article, InputLineError, Article]
+    assert f"line 2: a number with {len(digits):,} digits at column 20" in str(results[1])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.json", '{"text": "Bad \\ud800 text. More text."}', 'the "text" field contains the escape \\ud800'),
+        ("b.json", f'{{"text": "{BODY}", "title": "Caf\\udc80"}}', "JSON field 'title' contains the escape \\udc80"),
+        ("c.json", f'{{"text": "{BODY}", "url": "http://x/\\udfff"}}', "JSON field 'source' contains the escape"),
+        ("d.json", f'{{"text": "{BODY}", "author": ["A", "B\\ud801"]}}', "JSON field 'byline' contains the escape"),
+        ("e.md", f'---\ntitle: "T \\ud800"\n---\n{BODY}', "front matter field 'title' contains the escape \\ud800"),
+    ],
+)
+def test_lone_surrogates_are_the_files_error(tmp_path: Path, name: str, content: str, message: str) -> None:
+    error = only_error(write(tmp_path, name, content))
+    assert message in str(error) and "a lone surrogate" in str(error) and "fix or remove" in str(error)
+    assert str(error).encode("utf-8")  # the message itself can be stored and printed
+
+
+def test_one_bad_jsonl_line_leaves_its_siblings(tmp_path: Path) -> None:
+    lines = [json.dumps({"text": "The first line is good."}), '{"text": "x \\ud800"}',
+             '{"text": "y", "date": "2024-02-30"}', json.dumps({"text": "The fourth line is good."})]
+    results = list(iter_file(write(tmp_path, "a.jsonl", "\n".join(lines))))
+    assert [type(r) for r in results] == [Article, InputLineError, InputLineError, Article]
+    assert [r.line for r in results if isinstance(r, InputLineError)] == [2, 3]
+    assert "line 3: JSON date '2024-02-30' is impossible" in str(results[2])
+
+
+def test_the_safety_net_turns_any_reader_bug_into_the_files_error(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import summarizer.article.readers as readers
+
+    def broken(*args: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    path = write(tmp_path, "a.txt", BODY)
+    monkeypatch.setattr(readers, "_article_from_text", broken)
+    error = only_error(path)
+    assert "unexpected ZeroDivisionError: division by zero" in str(error) and "please report it" in str(error)
+    lines = "\n".join(json.dumps({"text": t}) for t in ("One. Two.", "Three. Four."))
+    real = readers._article_from_json
+    monkeypatch.setattr(readers, "_article_from_json",
+                        lambda data, display: broken() if "Three" in data["text"] else real(data, display))
+    results = list(iter_file(write(tmp_path, "a.jsonl", lines)))
+    assert [type(r) for r in results] == [Article, InputLineError]
+    assert "line 2: cannot be read: unexpected ZeroDivisionError" in str(results[1])
+
+
+# --- file names and titles that must not reach a terminal raw -----------------------------------------
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of arbitrary bytes")
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    path = tmp_path / os.fsdecode(b"caf\xe9.txt")
+    path.write_text(BODY)
+    article = read_article(path)
+    assert article.path == f"{tmp_path}/caf\\xe9.txt"
+    article.model_dump_json()  # serialisable: no surrogate escape left
+    empty = tmp_path / os.fsdecode(b"\xff.txt")
+    empty.write_text("")
+    (error,) = iter_file(empty)
+    assert isinstance(error, InputError) and error.path == f"{tmp_path}/\\xff.txt"
+    assert str(error) == f"{tmp_path}/\\xff.txt: file is empty"
+
+
+def test_control_characters_in_names_are_escaped_and_in_titles_dropped(tmp_path: Path) -> None:
+    path = write(tmp_path, "a\x1b[2J\nb\u202e.md", f'---\ntitle: "Red\\e[31m\\ttitle\\x00\\a"\n---\n{BODY}')
+    article = read_article(path)
+    assert article.path == f"{tmp_path}/a\\x1b[2J\\nb\\u202e.md"
+    assert article.title == "Red[31m title"
+    doc = json.dumps({"text": BODY, "title": "\x1b]0;x\x07\n", "author": "A\x00B", "url": "http://x/\x1b"})
+    article = read_article(write(tmp_path, "a.json", doc))
+    assert (article.title, article.byline, article.source) == ("]0;x", "AB", "http://x/")
+
+
+def test_article_refuses_lone_surrogates_and_cleans_metadata() -> None:
+    with pytest.raises(InputError, match=r"the title contains \\ud800, a lone surrogate"):
+        Article.from_text(BODY, title="\ud800")
+    with pytest.raises(InputError, match=r"x\.txt: the text contains \\udc80"):
+        Article.from_text("Bad \udc80 text.", path="x.txt")
+    article = Article.from_text(BODY, title="\x1b[2JT", path="caf\udce9\n.txt")
+    assert (article.title, article.path) == ("[2JT", "caf\\xe9\\n.txt")
+    assert Article.model_validate_json(article.model_dump_json()) == article  # stable through the store
+
+
+# --- wrong encodings ---------------------------------------------------------------------------------
+
+
+def test_a_meta_charset_that_lies_is_not_believed(tmp_path: Path) -> None:
+    """windows-1251 declared over Windows-1252 bytes: "Cafй" mixes alphabets, so the encoding is guessed instead
+    (as for any file that is not UTF-8; the guess is charset-normalizer's, and for short texts it may pick another
+    Latin table, e.g. "crčme" from Windows-1250, but never the declared Cyrillic one)."""
+    article = read_article(Path(__file__).parents[2] / "fixtures" / "bad" / "lying-charset.html")
+    assert article.title == "Café de la Gare reopens" and "crème brûlée" in article.text
+    page = ('<html><head><meta charset="windows-1251"><title>Caf\xe9 news</title></head><body><article>'
+            "<p>The Caf\xe9 de Flore in Paris reopened on Monday after a long renovation.</p>"
+            "<p>Its owner said the cr\xe8me br\xfbl\xe9e is back on the menu.</p></article></body></html>")
+    article = read_article(write(tmp_path, "a.html", page.encode("cp1252")))
+    assert "Café de Flore" in article.text and not {"й", "и", "ы"} & set(article.text)
+
+
+def test_a_true_meta_charset_is_still_used(tmp_path: Path) -> None:
+    page = ('<html><head><meta charset="windows-1251"></head><body><article><p>Городской совет собрался в '
+            "понедельник и утвердил новый бюджет.</p><p>Мэр сказал, что решение было трудным.</p></article>"
+            "</body></html>")
+    assert "Городской совет" in read_article(write(tmp_path, "a.html", page.encode("cp1251"))).text
+
+
+def test_a_file_mixing_encodings_fails_with_where(tmp_path: Path) -> None:
+    data = "Zürich meldet: Der Rat tagte. ".encode() + "Die Bürgermeisterin sprach.".encode("latin-1")
+    error = only_error(write(tmp_path, "a.txt", data))
+    assert "the file mixes text encodings: 'ü' at byte 1 is UTF-8, but byte 0xFC at byte 36 is not" in str(error)
+    assert "save the whole file in one encoding, UTF-8" in str(error)
+
+
+def test_legacy_encodings_without_mixing_still_read(tmp_path: Path) -> None:
+    ukrainian = "Гімн України прозвучав у понеділок. Рада ухвалила бюджет на наступний рік."
+    assert read_article(write(tmp_path, "a.txt", ukrainian.encode("cp1251"))).text == ukrainian
+    german = "Der Bäcker am Marktplatz schließt. Die Kundschaft ist traurig über die Maßnahme."
+    assert read_article(write(tmp_path, "b.txt", german.encode("latin-1"))).text == german
+
+
+def test_double_encoded_utf8_fails(tmp_path: Path) -> None:
+    garbled = "The Café opened. It’s busy.".encode().decode("cp1252")
+    error = only_error(write(tmp_path, "a.txt", garbled))
+    assert "garbled by a wrong conversion: 'Ã©' at character 7 is how 'é' looks" in str(error)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_without_bom_are_text_not_binary(tmp_path: Path, codec: str) -> None:
+    for text in (BODY, "Совет собрался в понедельник. Он утвердил бюджет."):
+        assert read_article(write(tmp_path, "a.txt", text.encode(codec))).text == text
+
+
+# --- cosmetic: navigation pages, unclosed front matter, symlink loops, project files -----------------
+
+
+def test_a_navigation_only_page_is_no_article(tmp_path: Path) -> None:
+    page = ('<html><head><title>Home</title></head><body><nav><a href="/">Home</a> <a href="/n">News</a></nav>'
+            "</body></html>")
+    error = only_error(write(tmp_path, "a.html", page))
+    assert "no article text found in HTML: its only text is 'Home News', which reads like navigation" in str(error)
+
+
+def test_unclosed_front_matter_is_not_sent_as_text(tmp_path: Path) -> None:
+    error = only_error(write(tmp_path, "a.md", f"---\ntitle: T\ndate: 2024-01-01\n\n{BODY}"))
+    assert "front matter is not closed" in str(error) and "add a line '---'" in str(error)
+    rule = read_article(write(tmp_path, "b.md", f"---\n\n{BODY}"))  # a rule, then text: no front matter meant
+    assert rule.text.endswith(BODY)
+
+
+def test_a_symlink_loop_says_so(tmp_path: Path) -> None:
+    (tmp_path / "loop.txt").symlink_to("loop.txt")
+    error = only_error(tmp_path / "loop.txt")
+    assert "Too many levels of symbolic links (a symlink loop" in str(error)
+
+
+def test_news_named_notice_is_read_but_project_files_are_skipped(tmp_path: Path) -> None:
+    for name in ("notice.txt", "Notice-board.md", "copying.md", "NOTICE.txt", "COPYING.md", "readme.txt",
+                 "License.md", "CHANGELOG.md", "contributing.md"):
+        write(tmp_path, name, BODY + name)
+    files, skipped = discover([tmp_path])
+    assert sorted(p.name for p in files) == ["Notice-board.md", "copying.md", "notice.txt"]
+    assert {s.path.name for s in skipped} == {"NOTICE.txt", "COPYING.md", "readme.txt", "License.md",
+                                              "CHANGELOG.md", "contributing.md"}

@@ -14,8 +14,9 @@ from summarizer.runs.store import Store, StoreKey
 KEY = StoreKey("a" * 64, "prompt-hash", "1", "gpt-4o-mini", "t=0.0;max=4096;2p=0")
 
 
-def _ok(store: Store, key: StoreKey = KEY, summary: str = '{"x": 1}') -> None:
-    store.put_ok(key, summary, prompt_tokens=10, completion_tokens=5, attempts=1, title="T", path="a.txt")
+def _ok(store: Store, key: StoreKey = KEY, summary: str = '{"x": 1}', name: str = "a") -> None:
+    store.put_ok(key, summary, prompt_tokens=10, completion_tokens=5, attempts=1, title="T", path="a.txt",
+                 name=name)
 
 
 def _failure() -> AttemptsExhaustedError:
@@ -34,7 +35,7 @@ def test_result_round_trips_only_under_its_exact_key(tmp_path: Path) -> None:
         stored = store.get(KEY)
         assert stored is not None and stored.status == "ok" and stored.summary == '{"x": 1}'
         assert (stored.prompt_tokens, stored.completion_tokens, stored.title) == (10, 5, "T")
-        for part in ("article_id", "prompt_hash", "schema_version", "model", "params"):
+        for part in ("input_id", "prompt_hash", "schema_version", "model", "params"):
             assert store.get(dataclasses.replace(KEY, **{part: "changed"})) is None, part
 
 
@@ -67,16 +68,33 @@ def test_store_uses_wal(tmp_path: Path) -> None:
 
 
 def test_republishing_keeps_an_articles_place(tmp_path: Path) -> None:
-    other = dataclasses.replace(KEY, article_id="b" * 64)
+    other = dataclasses.replace(KEY, input_id="b" * 64)
     newer = dataclasses.replace(KEY, model="gpt-4o")
     with Store.in_folder(tmp_path) as store:
         _ok(store, KEY, '"a1"')
-        _ok(store, other, '"b"')
+        _ok(store, other, '"b"', name="b")
         _ok(store, newer, '"a2"')  # the same article again, with another model
-        assert list(store.published_summaries()) == ['"a2"', '"b"']
-        assert store.published_key(KEY.article_id) == newer
-        store.publish(KEY)  # back to the first result
-        assert list(store.published_summaries()) == ['"a1"', '"b"']
+        assert store.published_names() == ["a", "b"]
+        assert [store.summary(store.published_key(n)) for n in ("a", "b")] == ['"a2"', '"b"']  # type: ignore[arg-type]
+        assert store.published_key("a") == newer
+        store.publish("a", KEY)  # back to the first result
+        assert store.published_names() == ["a", "b"] and store.published_key("a") == KEY
+        store.unpublish(["a"])  # its input is gone; the results stay for reuse
+        assert store.published_names() == ["b"] and store.get(KEY) is not None
+
+
+def test_a_store_of_an_earlier_version_is_started_afresh(tmp_path: Path) -> None:
+    path = tmp_path / ".summarizer" / "store.sqlite"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as db:  # the version-1 layout, keyed by article id
+        db.execute("CREATE TABLE results (article_id TEXT, status TEXT)")
+        db.execute("INSERT INTO results VALUES ('x', 'ok')")
+    with Store.in_folder(tmp_path, readonly=True) as store:
+        assert store.get(KEY) is None  # a dry run reads nothing from it, and does not fail
+    with Store.in_folder(tmp_path) as store:
+        assert _rows(store) == 0 and store.published_names() == []
+        _ok(store)
+        assert store.get(KEY) is not None
 
 
 def test_unreadable_store_is_a_configuration_error(tmp_path: Path) -> None:

@@ -60,16 +60,19 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(stream))
 
 
-def test_article_files_are_named_by_id_and_parse(tmp_path: Path) -> None:
+def test_article_files_are_named_as_given_and_parse(tmp_path: Path) -> None:
     summary = make_summary(title="../../etc/passwd")
     with OutputFolder(tmp_path) as folder:
-        folder.write_article(summary)
-        assert folder.has_article(summary.article.id)
-    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
-    assert names == [f"{summary.article.id}.json", f"{summary.article.id}.md"]
-    assert ArticleSummary.model_validate_json((tmp_path / names[0]).read_text()) == summary
-    with pytest.raises(ValueError, match="not an article id"):
-        folder.article_files("../evil")
+        folder.write_article("asia/afghan", summary)
+        assert folder.has_article("asia/afghan")
+    names = sorted(p.name for p in (tmp_path / "asia").iterdir())
+    assert names == ["afghan.json", "afghan.md"]
+    assert ArticleSummary.model_validate_json((tmp_path / "asia" / names[0]).read_text()) == summary
+    for bad in ("../evil", "/etc/passwd", "a/../../b", ".summarizer/store", "", "a/"):
+        with pytest.raises(ValueError, match="not an output name"):
+            folder.article_files(bad)
+    folder.remove_article("asia/afghan")
+    assert not (tmp_path / "asia").exists()  # the folder it left empty goes too
 
 
 def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -93,7 +96,7 @@ def test_files_get_the_users_umask(tmp_path: Path) -> None:
 def test_csv_tables_have_one_row_per_item_with_article_actor_and_evidence(tmp_path: Path) -> None:
     summaries = [make_summary(i, title=f"Story {i}") for i in range(3)]
     with OutputFolder(tmp_path) as folder:
-        folder.write_tables(summaries)
+        folder.write_tables([(f"story-{i}", s) for i, s in enumerate(summaries)])
     tables = {name: read_csv(tmp_path / f"{name}.csv") for name in TABLES}
     assert {name: len(rows) for name, rows in tables.items()} == {
         "actors": 3, "claims": 3, "predictions": 3, "warnings": 3}
@@ -106,7 +109,7 @@ def test_csv_tables_have_one_row_per_item_with_article_actor_and_evidence(tmp_pa
     assert tables["warnings"][0]["addressees"] == "Parliament"
     assert tables["actors"][0]["aliases"] == "Doe"
     index = (tmp_path / "index.md").read_text()
-    assert index.count(".md)") == 3 and f"({summaries[2].article.id}.md)" in index
+    assert index.count(".md)") == 3 and "(story-2.md)" in index
 
 
 def test_csv_rows_match_items() -> None:

@@ -73,7 +73,7 @@ class _Run:
         limits = RateLimits.of(s.rpm, s.tpm)
         self.settler = Settler(batch, summarizer.plan, "batch-api", options.max_realtime_fallback, limits)
         self.pending: dict[str, Pending] = {}  # custom_id → the article it belongs to
-        self.settled: set[str] = set()  # article ids
+        self.settled: set[str] = set()  # input ids (StoreKey.input_id)
         self.in_flight: set[str] = set()
 
     def notify(self, message: str) -> None:
@@ -85,7 +85,7 @@ class _Run:
         """One provider call through the transport retry layer; a refused key or URL ends the run."""
         log = self.summarizer.attempt_log()
         try:
-            result: T = await async_transport(raw, self.summarizer.policy, log)(*args, **kwargs)
+            result: T = await async_transport(raw, self.summarizer.policy, log, answers=False)(*args, **kwargs)
         except ProviderError as error:
             if error.status_code in REJECTED:
                 raise ConfigurationError(
@@ -128,17 +128,17 @@ class _Run:
     def pending_of(self, job: Job) -> list[Pending]:
         """The articles of this run a job carries, in the order they were read."""
         found = {id(p): p for r in self.ledger.lines_of(job) if (p := self.pending.get(r.custom_id))}
-        return [p for p in found.values() if p.article.id not in self.settled]
+        return [p for p in found.values() if p.key.input_id not in self.settled]
 
     def settle(self, pending: Pending) -> None:
         """Take an article off the waiting list, so it is reported once."""
-        self.settled.add(pending.article.id)
+        self.settled.add(pending.key.input_id)
         for i in pending.ids:
             self.pending.pop(i, None)
 
     def not_started(self, pending: Pending, message: str) -> None:
         """Not stored: the next run submits it again."""
-        if pending.article.id not in self.settled:
+        if pending.key.input_id not in self.settled:
             self.settle(pending)
             a = pending.article
             self.batch.fail(Failure("not_started", "not_run", message, a.path, a.id, a.title))

@@ -27,6 +27,7 @@ from summarizer.extract.summarizer import Summarizer
 from summarizer.runs.batch.lines import Pending, plan_lines
 from summarizer.runs.batch.results import import_results
 from summarizer.runs.inputs import InputWalk, Skipped
+from summarizer.runs.names import OutputNames
 from summarizer.runs.output import replacing_file
 from summarizer.runs.pricing import PriceTable
 from summarizer.runs.report import BatchReport, Failure, Reporter, Silent
@@ -63,6 +64,7 @@ class Exported:
 
     plan: Plan
     pending: list[Pending]
+    names: list[str]  # each pending article's files in OUT (`runs/names.py`), named as `summarizer run` names them
 
     @property
     def model(self) -> str:
@@ -95,7 +97,7 @@ def export_requests(paths: Sequence[str | Path], requests: Path, model: str,
                     params: GenerationParams | None = None, *, include: Sequence[str] = (),
                     exclude: Sequence[str] = (), max_bytes: int = DEFAULT_MAX_BYTES) -> ExportReport:
     """Write the request file for `vllm run-batch` (and its sidecar) for every article under `paths`."""
-    plan = Plan.for_server(model, params)
+    plan, names = Plan.for_server(model, params), OutputNames(paths)
     report = ExportReport(requests, sidecar_path(requests))
     header = {"format": FORMAT, "model": model, "params": asdict(plan.params), "prompt_hash": prompt_hash(),
               "schema_version": SCHEMA_VERSION, "requests": requests.name}
@@ -109,7 +111,8 @@ def export_requests(paths: Sequence[str | Path], requests: Path, model: str,
                                                article.title))
                 continue
             lines_out.writelines(line.text() for line in lines)
-            entry = {"custom_ids": list(pending.ids), "article": article.model_dump(mode="json")}
+            entry = {"custom_ids": list(pending.ids), "name": names.name(article),
+                     "article": article.model_dump(mode="json")}
             sidecar.write(json.dumps(entry, ensure_ascii=False) + "\n")
             report.articles, report.lines = report.articles + 1, report.lines + len(lines)
     return report
@@ -140,12 +143,14 @@ def load_sidecar(path: Path) -> Exported:
                     f"{path} was exported with other prompts or another schema version than this summarizer's; "
                     "export again and rerun the batch")
             plan = Plan.for_server(str(header["model"]), GenerationParams(**header["params"]))
-            pending = [_pending(plan, json.loads(line)) for line in stream if line.strip()]
+            entries = [json.loads(line) for line in stream if line.strip()]
+            pending = [_pending(plan, entry) for entry in entries]
+            names = [str(entry["name"]) for entry in entries]
     except OSError as error:
         raise ConfigurationError(f"cannot read {path}: {error.strerror or error}") from None
     except (ValueError, KeyError, TypeError, ValidationError) as error:
         raise ConfigurationError(f"{path} is damaged: {error}") from None
-    return Exported(plan, pending)
+    return Exported(plan, pending, names)
 
 
 def _pending(plan: Plan, entry: dict[str, Any]) -> Pending:
@@ -160,11 +165,12 @@ def _pending(plan: Plan, entry: dict[str, Any]) -> Pending:
 def load_articles(paths: Sequence[str | Path], model: str, params: GenerationParams | None = None, *,
                   include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Exported:
     """The export, rebuilt from the article files (`--articles DIR`) instead of the sidecar."""
-    plan, pending = Plan.for_server(model, params), []
+    plan, pending, names, named = Plan.for_server(model, params), [], [], OutputNames(paths)
     for article in _articles(paths, include, exclude, DEFAULT_MAX_BYTES):
         with contextlib.suppress(ContextOverflowError):  # never exported: there is no line to import
             pending.append(plan_lines(plan, article, result_key(article, plan))[0])
-    return Exported(plan, pending)
+            names.append(named.name(article))
+    return Exported(plan, pending, names)
 
 
 async def import_batch(results: Path, out: Path, exported: Exported, *, fallback: Summarizer | None = None,
@@ -175,4 +181,4 @@ async def import_batch(results: Path, out: Path, exported: Exported, *, fallback
         raise ConfigurationError("--max-realtime-fallback needs a backend: --model/--base-url or OPENAI_API_KEY")
     settings = Settings(concurrency=concurrency, retry_failed=True)
     batch = Run(out, exported.plan, settings, prices or PriceTable(), reporter or Silent())
-    return await import_results(batch, results, exported.pending, fallback, max_realtime_fallback)
+    return await import_results(batch, results, exported.pending, exported.names, fallback, max_realtime_fallback)

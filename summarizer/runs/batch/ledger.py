@@ -56,7 +56,7 @@ class Ledger:
             db.execute("INSERT INTO batch_jobs (input_file_id, lines, status, updated_at) VALUES (?, ?, ?, ?)",
                        (input_file_id, len(lines), "uploaded", _now()))
             db.executemany(
-                "INSERT OR REPLACE INTO batch_requests (custom_id, input_file_id, article_id, prompt_hash,"
+                "INSERT OR REPLACE INTO batch_requests (custom_id, input_file_id, input_id, prompt_hash,"
                 " schema_version, model, params, chunk, chunks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(line.custom_id, input_file_id, *line.key.values(), line.chunk, line.chunks) for line in lines])
 
@@ -82,6 +82,6 @@ class Ledger:
     def lines_of(self, job: Job) -> list[LineRef]:
         """The request lines a job carries (those not resubmitted in a later job since)."""
         rows = self.store.db.execute(
-            "SELECT custom_id, article_id, prompt_hash, schema_version, model, params, chunk, chunks"
+            "SELECT custom_id, input_id, prompt_hash, schema_version, model, params, chunk, chunks"
             " FROM batch_requests WHERE input_file_id=? ORDER BY rowid", (job.input_file_id,)).fetchall()
         return [LineRef(row[0], StoreKey(*row[1:6]), row[6], row[7]) for row in rows]

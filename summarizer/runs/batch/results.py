@@ -185,8 +185,9 @@ def _joined(summary: ArticleSummary, log: AttemptLog) -> ArticleSummary:
     return summary.model_copy(update={"provenance": provenance})
 
 
-async def import_results(batch: Run, results: Path, pending: Sequence[Pending], fallback: Summarizer | None = None,
-                         max_realtime_fallback: int = 0) -> tuple[BatchReport, int]:
+async def import_results(batch: Run, results: Path, pending: Sequence[Pending], names: Sequence[str],
+                         fallback: Summarizer | None = None, max_realtime_fallback: int = 0,
+                         ) -> tuple[BatchReport, int]:
     """Ingest a results file (`vllm run-batch -o`) into `batch.out`; returns the report and unknown lines."""
     started = time.monotonic()
     batch.reporter.start(batch.report, len(pending))
@@ -201,11 +202,13 @@ async def import_results(batch: Run, results: Path, pending: Sequence[Pending], 
     settler = Settler(batch, batch.plan, "import", max_realtime_fallback)
     _, store = batch.opened()
     try:
-        for item in pending:
+        for item, name in zip(pending, names, strict=True):
+            batch.admit(item.article, name)
             stored = store.get(item.key)
             if stored is None or not batch.settled(item.article, item.key, stored):
                 settler.take(item, lines, f"no line for this article in {results.name}")
         await settler.rerun_failed(fallback)
+        batch.walked = True
     finally:
         batch.closed()
     batch.report.wall_seconds = time.monotonic() - started
