@@ -217,6 +217,14 @@ class Provenance(_Out):
     started_at: dt.datetime = Field(description="UTC time the summary was started.")
     finished_at: dt.datetime = Field(description="UTC time the summary was finished.")
     chunks: int = Field(default=1, description="How many chunks the article was split into.")
+    context_tokens: int | None = Field(
+        default=None, description="The context window every request was sized to, in tokens (None: not recorded).")
+    context_source: str | None = Field(
+        default=None, description="Where that window came from: given by the caller (--context-tokens), reported "
+                                  "by the server (e.g. llama.cpp GET /props), or the backend's default.")
+    answer_tokens: int | None = Field(
+        default=None, description="max_tokens sent with each request: the caller's, or lowered to a quarter of a "
+                                  "reported window that left the prompt less than half of it.")
 
 
 class ArticleSummary(_Out):

@@ -21,6 +21,17 @@ How a ``POST /v1/chat/completions`` is answered, in order:
 ``stop()``; both are interrupted by ``stop()``. ``GET /v1/models`` and
 ``GET /v1/models/{id}`` answer from ``server.models``. Every other path is a 404 shaped like OpenAI's.
 
+Other servers' own routes (llama.cpp's ``GET /props``, vLLM's ``GET /v1/models`` with ``max_model_len``,
+Ollama's ``POST /api/show``, LM Studio's ``GET /api/v0/models``, ...) are answered from ``server.routes``, a
+dict ``{(METHOD, path): answer}`` (path without query string or trailing slash) consulted before every built-in
+route except chat completions. An answer is JSON data (sent with 200), a :class:`Reply` of kind ``error`` (sent
+like any error reply), or a callable taking the :class:`RecordedRequest` and returning either::
+
+    server.routes[("GET", "/props")] = {"default_generation_settings": {"n_ctx": 4096}}
+    server.routes[("POST", "/api/show")] = lambda r: show if r.body["model"] == "llama3.2" else Reply.error(404)
+
+Requests to them are recorded like all others (``server.requests``; ``server.chat_requests`` stays chat only).
+
 The Batch API is served too: ``POST /v1/files`` (multipart upload), ``GET /v1/files/{id}`` and
 ``GET /v1/files/{id}/content``, ``POST /v1/batches``, ``GET /v1/batches`` and ``GET /v1/batches/{id}``. Each
 retrieve moves a batch one step along ``server.batch_statuses`` (default validating → in_progress →
@@ -582,7 +593,14 @@ class _Handler(BaseHTTPRequestHandler):
         owner._append(record)
         request_id = owner._next_request_id()
         route = path.rstrip("/")
-        if self.command == "POST" and route == "/v1/chat/completions":
+        extra = owner.routes.get((self.command, route))
+        if extra is not None and route != "/v1/chat/completions":
+            answer = extra(record) if callable(extra) else extra
+            if isinstance(answer, Reply):
+                self._send_error_reply(record, answer, request_id)
+            else:
+                self._send_json(record, 200, answer, request_id)
+        elif self.command == "POST" and route == "/v1/chat/completions":
             owner._enter()
             self._counted = True
             try:
@@ -889,7 +907,7 @@ class LoopbackServer:
     Use as a context manager, or ``start()`` / ``stop()``. Attributes tests may set at any time:
     ``responder`` (``Callable[[RecordedRequest], Reply]``), ``latency`` (seconds added to every chat
     request), ``expected_api_key`` (None = accept any key; else other keys get OpenAI's 401),
-    ``models`` (ids served by ``/v1/models``).
+    ``models`` (ids served by ``/v1/models``), ``routes`` (other servers' routes: see the module docstring).
     """
 
     def __init__(
@@ -899,11 +917,13 @@ class LoopbackServer:
         latency: float = 0.0,
         expected_api_key: str | None = None,
         models: list[str] | None = None,
+        routes: Mapping[tuple[str, str], Any] | None = None,
     ) -> None:
         self.responder: Callable[[RecordedRequest], Reply] = responder or no_reply_configured
         self.latency = latency
         self.expected_api_key = expected_api_key
         self.models: list[str] = list(models) if models is not None else [m[0] for m in DEFAULT_MODELS]
+        self.routes: dict[tuple[str, str], Any] = dict(routes or {})  # (METHOD, path) -> answer
         self.requests: list[RecordedRequest] = []
         self.errors: list[BaseException] = []  # exceptions raised inside the server (e.g. by a responder)
         self.max_in_flight = 0

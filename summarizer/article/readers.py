@@ -421,8 +421,8 @@ def _article_from_html(html: str, display: str) -> Article:
         import trafilatura
     except ImportError as error:
         raise _Invalid(
-            f"reading HTML needs trafilatura, which cannot be imported ({error}); "
-            'install it with: pip install "summarizer[html]"'
+            f"reading HTML needs trafilatura, a core dependency of summarizer, which cannot be imported ({error}); "
+            "install it again with: pip install trafilatura"
         ) from None
     try:
         # Main text only: no comments, and in doubt leave a block out (navigation, teasers, share bars).

@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from summarizer.cli import actors, batch, evaluate, run
-from summarizer.cli.exits import exit_code, report_error
+from summarizer.cli import actors, batch, evaluate, review, run
+from summarizer.cli.exits import EXIT_FAILED, exit_code, report_error
 from summarizer.errors import SummarizerError
 
 __all__ = ["app", "main"]
@@ -60,6 +60,7 @@ app.command("show")(run.show)
 app.add_typer(batch.batch_app, name="batch")
 app.command("eval")(evaluate.eval_command)
 app.command("actors", no_args_is_help=True)(actors.actors)
+app.command("review", no_args_is_help=True)(review.review)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -69,3 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SummarizerError as exc:
         report_error(str(exc))
         sys.exit(exit_code(exc))
+    except OSError as exc:  # the disk filled up or a folder vanished mid-run: say so, without a traceback
+        report_error(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}; finished articles "
+                     "are stored, run the same command again once this is fixed")
+        sys.exit(EXIT_FAILED)

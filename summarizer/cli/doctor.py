@@ -1,4 +1,8 @@
-"""`summarizer doctor`: what a run would use, and why, without calling any model."""
+"""`summarizer doctor`: what a run would use, and why, without calling any model.
+
+The context window is the one a run would size requests to: for a server, the doctor asks it (the probes of
+`models/context.py`, a short timeout each; no model is called).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import importlib.metadata
 import platform
 
 from summarizer.errors import SummarizerError
+from summarizer.models.backend import BackendInfo
 from summarizer.models.resolve import resolve_backend
+
+PROBE_TIMEOUT = 2.0  # seconds per probe of the server's context window
 
 CAVEAT = (
     "The embedded model is a small (1.5B) model, there for offline and private use: expect fewer and "
@@ -21,6 +28,24 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+def _context_window(info: BackendInfo) -> str:
+    """The window a run would size requests to, and where it comes from (the server is asked, briefly)."""
+    from summarizer.extract.plan import Plan
+    from summarizer.models.resolve import connect
+
+    try:
+        backend = connect(info, timeout=PROBE_TIMEOUT)
+    except (ImportError, SummarizerError) as exc:
+        return f"unknown ({exc})"
+    try:
+        plan = Plan.for_backend(backend)
+        return plan.context.describe(plan.params)
+    except SummarizerError as exc:
+        return f"unknown ({exc})"
+    finally:
+        backend.close()
+
+
 def report() -> str:
     """A human-readable report; never prints the API key."""
     lines = ["backend:"]
@@ -28,6 +53,7 @@ def report() -> str:
         backend = resolve_backend()
         for key, value in backend.describe().items():
             lines.append(f"  {key}: {value}")
+        lines.append(f"  context window: {_context_window(backend)}")
     except SummarizerError as exc:
         lines.append("  none available")
         lines.extend(f"  {line}" for line in str(exc).splitlines())

@@ -92,7 +92,8 @@ def _print_table(label: str, rows: list[tuple[str, str, str]], markdown: bool) -
 
 
 def eval_command(
-    gold_dir: Annotated[Path, typer.Argument(help="Folder of gold *.json files (fixtures/gold/README.md).")],
+    gold_dir: Annotated[Path, typer.Argument(help="Folder of gold *.json files (fixtures/gold/README.md), or "
+                                        "the file review.html exports (review-gold.json).")],
     out_dir: Annotated[Path, typer.Argument(help="Folder with one <article_id>.json ArticleSummary each.")],
     json_path: Annotated[Path | None, typer.Option(
         "--json", help="Where to write the report (default OUT_DIR/eval.json).")] = None,

@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -51,6 +51,9 @@ RUN_HELP = "\n\n".join([
     "--force recomputes all.",
     "Backend: --model/--base-url, else OPENAI_API_KEY / OPENAI_BASE_URL (and SUMMARIZER_MODEL), else the "
     "embedded offline model.",
+    "Context: articles are sized to --context-tokens, else to the window the server reports (llama.cpp /props, "
+    "vLLM /v1/models, Ollama /api/show, LM Studio /api/v0/models), else 100,000 tokens; each result's "
+    "provenance says which window was used and where it came from (summarizer doctor shows it too).",
     "Deadlines: every request to a server must be answered completely within --timeout seconds (default "
     "120), from sending it to the last byte, however slowly the server trickles; one that is not is retried "
     "once. So a server that hangs or trickles costs an article at most 2 x --timeout plus about a second of "
@@ -84,6 +87,11 @@ def run(
         rich_help_panel=_BACKEND)] = None,
     mode: Annotated[str | None, typer.Option(help="instructor mode: tools, json, md_json or json_schema.",
                                              rich_help_panel=_BACKEND)] = None,
+    context_tokens: Annotated[int | None, typer.Option(
+        help="The model's context window in tokens; longer articles are split into chunks to fit. Default: what "
+             "the server reports (llama.cpp, vLLM, Ollama, LM Studio), else 100,000 (16,384 for the embedded "
+             "model). Part of the stored results' key.",
+        rich_help_panel=_BACKEND, show_default=False)] = None,
     concurrency: Annotated[int | None, typer.Option(
         help="Articles in flight at once (default 4; 1 for the embedded model).",
         rich_help_panel=_LIMITS)] = None,
@@ -146,7 +154,11 @@ def run(
             inputs[paths.index("-")] = _stdin_article(max_bytes)
         if timeout is not None and not timeout > 0:
             raise ConfigurationError("--timeout must be a number of seconds above 0")
-        params = None if timeout is None else GenerationParams(timeout=timeout)
+        if context_tokens is not None and context_tokens < 1:
+            raise ConfigurationError("--context-tokens must be a number of tokens above 0")
+        settings: dict[str, Any] = {"timeout": timeout, "context_tokens": context_tokens}
+        given = {name: value for name, value in settings.items() if value is not None}
+        params = GenerationParams(**given) if given else None
         policy = None if retry_wait is None else dataclasses.replace(RetryPolicy(), initial_wait=retry_wait)
         batch_api = _batch_options(max_realtime_fallback, batch_poll) if via == "batch-api" else None
         report = summarize_folder(

@@ -24,7 +24,7 @@ from summarizer.schema import ARTICLE_VOICE, ActorKind
 
 __all__ = [
     "KINDS", "Gold", "GoldActor", "GoldItem", "GoldPrediction", "Kind", "failure_records", "gold_article",
-    "load_gold", "load_gold_dir", "outputs_by_article",
+    "load_gold", "load_gold_dir", "load_gold_file", "outputs_by_article",
 ]  # fmt: skip
 
 Kind = Literal["claims", "predictions", "warnings"]
@@ -76,6 +76,9 @@ class Gold(_GoldModel):
     claims: list[GoldItem] = Field(default_factory=list)
     predictions: list[GoldPrediction] = Field(default_factory=list)
     warnings: list[GoldItem] = Field(default_factory=list)
+    # The exact text the sentence numbers count in (a review export carries it: `runs/review.py`); when given,
+    # the article is built from it instead of read from the articles folder, and checked against `article_id`.
+    text: str | None = None
 
     @model_validator(mode="after")
     def _speakers_known(self) -> Gold:
@@ -102,16 +105,26 @@ def load_gold(path: Path) -> Gold:
 
 
 def load_gold_dir(gold_dir: Path) -> list[tuple[Path, Gold]]:
-    """Every `*.json` gold file of a folder, in name order."""
+    """Every `*.json` gold file of a folder, in name order; or the annotations of one file (a review export
+    from review.html: a JSON array of gold annotations, or a single one)."""
+    if gold_dir.is_file():
+        return load_gold_file(gold_dir)
     if not (paths := sorted(gold_dir.glob("*.json"))):
         raise InputError("holds no gold *.json files", path=str(gold_dir))
     return [(path, load_gold(path)) for path in paths]
 
 
 def gold_article(gold: Gold, gold_path: Path, articles_dir: Path | None = None) -> Article:
-    """The article a gold file annotates (default: the gold folder's sibling `articles/`), checked by id."""
-    folder = articles_dir if articles_dir is not None else gold_path.parent.parent / "articles"
-    article = read_article(folder / gold.article)
+    """The article a gold file annotates, checked by id: built from the gold's own `text` when it carries one
+    (a review export), else read from `articles_dir` (default: the gold folder's sibling `articles/`)."""
+    if gold.text is not None:
+        article = Article.from_text(gold.text, path=gold.article)
+        if article.id != gold.article_id:
+            raise InputError(f"the text given for {gold.article} is not the text this gold was annotated on "
+                             "(article_id differs)", path=str(gold_path))
+    else:
+        folder = articles_dir if articles_dir is not None else gold_path.parent.parent / "articles"
+        article = read_article(folder / gold.article)
     if article.id != gold.article_id:
         raise InputError(f"{gold.article} is not the text this gold was annotated on (article_id differs); "
                          "re-annotate or restore the article", path=str(gold_path))
@@ -122,6 +135,24 @@ def gold_article(gold: Gold, gold_path: Path, articles_dir: Path | None = None) 
                 raise InputError(f"{kind}[{i}] cites {item.sentences}; the article has sentences 1-{n}",
                                  path=str(gold_path))
     return article
+
+
+def load_gold_file(path: Path) -> list[tuple[Path, Gold]]:
+    """The annotations of one file: a JSON array of gold annotations (review.html's export) or one annotation."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not a readable gold file: {exc}", path=str(path)) from None
+    entries = data if isinstance(data, list) else [data]
+    if not entries:
+        raise InputError("holds no gold annotations (export verdicts from review.html first)", path=str(path))
+    found = []
+    for i, entry in enumerate(entries, start=1):
+        try:
+            found.append((path, Gold.model_validate(entry)))
+        except ValidationError as exc:
+            raise InputError(f"annotation {i} is not a readable gold annotation: {exc}", path=str(path)) from None
+    return found
 
 
 def failure_records(out_dir: Path) -> list[dict[str, Any]]:

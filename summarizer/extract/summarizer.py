@@ -80,7 +80,8 @@ class Summarizer:
 
     @property
     def context_tokens(self) -> int:
-        """The context window every request must fit: the caller's, else the backend's default."""
+        """The context window every request must fit: the caller's, else the server's (asked once), else the
+        backend's default."""
         return self.plan.context_tokens
 
     def close(self) -> None:

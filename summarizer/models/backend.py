@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import instructor
 
 __all__ = [
-    "CHARS_PER_TOKEN", "Backend", "BackendInfo", "Capabilities", "CharEstimate", "Narrowing", "TokenMeter",
+    "CHARS_PER_TOKEN", "Backend", "BackendInfo", "Capabilities", "CharEstimate", "ContextProbe", "ContextWindow",
+    "Narrowing", "TokenMeter",
 ]  # fmt: skip
 
 CHARS_PER_TOKEN = 3  # English runs ~4 characters per token; 3 errs high for names, numbers and JSON escapes
@@ -65,6 +66,23 @@ class Capabilities:
     def default_concurrency(self) -> int:
         """Articles in flight at once unless the caller says otherwise."""
         return 1 if self.small else 4
+
+
+@dataclass(frozen=True)
+class ContextWindow:
+    """A context window a server reported, and where it said so (e.g. 8192 from "llama.cpp GET /props")."""
+
+    tokens: int
+    source: str
+
+
+@runtime_checkable
+class ContextProbe(Protocol):
+    """A backend that can ask its server how large the model's context window is (`models/context.py`)."""
+
+    def context_window(self) -> ContextWindow | None:
+        """The window the server reports, or None when it says nothing (never raises)."""
+        ...
 
 
 @dataclass(frozen=True)

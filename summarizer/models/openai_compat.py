@@ -43,7 +43,8 @@ import httpx2
 import openai
 
 from summarizer.errors import SummarizerError
-from summarizer.models.backend import BackendInfo, Capabilities, CharEstimate, Narrowing, TokenMeter
+from summarizer.models.backend import BackendInfo, Capabilities, CharEstimate, ContextWindow, Narrowing, TokenMeter
+from summarizer.models.context import PROBE_TIMEOUT, probe_context_window
 from summarizer.redact import RedactingFilter
 
 __all__ = ["NO_KEY", "OPENAI_CONTEXT", "DeadlineExceeded", "OpenAICompatible", "deadline_acreate", "deadline_create"]
@@ -185,6 +186,20 @@ class OpenAICompatible:
         elif client is not None:
             self._sync = client
         redact_sdk_logs(info.api_key if client is None else getattr(client, "api_key", None))
+        self._client_key = None if client is None else getattr(client, "api_key", None)
+        self._window_lock = threading.Lock()
+        self._window: tuple[ContextWindow | None] | None = None  # probed once: (the answer,)
+
+    def context_window(self, timeout: float = PROBE_TIMEOUT) -> ContextWindow | None:
+        """The context window the server reports for this model (`models/context.py`), asked once; None when it
+        reports none, cannot be reached, or is OpenAI's hosted API. Never raises."""
+        with self._window_lock:
+            if self._window is None:
+                key = self.info.api_key or self._client_key
+                self._window = (probe_context_window(self.info.base_url, self.info.model,
+                                                     api_key=key if isinstance(key, str) else None,
+                                                     timeout=min(timeout, self.timeout)),)
+            return self._window[0]
 
     def _kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"api_key": self.info.api_key or NO_KEY, "max_retries": 0, "timeout": self.timeout}

@@ -1,4 +1,5 @@
-"""The files of an output folder: per-article JSON and Markdown, summaries.jsonl, CSV tables, index, failures.
+"""The files of an output folder: per-article JSON and Markdown, summaries.jsonl, CSV tables, summaries.sqlite,
+index, failures.
 
 Every file is written whole to `OUT/.summarizer/tmp/` and moved into place with `os.replace`, so a reader
 (or a run killed at any moment) sees the old file or the new one, never a partial one. Aggregate files are
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from summarizer.errors import ConfigurationError
-from summarizer.runs.actor_index import INDEX_CSV, INDEX_JSON, ActorIndex, to_json, write_csv
+from summarizer.runs.actor_index import INDEX_CSV, INDEX_JSON, ActorIndex, ActorRow, to_json, write_csv
+from summarizer.runs.database import DATABASE, building_database
 from summarizer.runs.render import COLUMNS, csv_rows, index_row, markdown_index, markdown_report, safe_cell
 from summarizer.runs.store import STORE_DIR
 from summarizer.schema import ArticleSummary
@@ -154,9 +156,11 @@ class OutputFolder:
         self.write_text("failures.jsonl", "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in failures))
 
     def write_tables(self, summaries: Iterable[tuple[str, ArticleSummary]]) -> None:
-        """actors/claims/predictions/warnings.csv, index.md and the actors index, in one pass."""
+        """actors/claims/predictions/warnings.csv, index.md, summaries.sqlite (`runs/database.py`) and the actors
+        index, in one pass."""
         actors = ActorIndex()
         with contextlib.ExitStack() as stack:
+            database = stack.enter_context(building_database(self.out / DATABASE, self.tmp))
             writers = {}
             for table, columns in COLUMNS.items():
                 writer = csv.writer(stack.enter_context(self.replacing(f"{table}.csv")))
@@ -169,12 +173,14 @@ class OutputFolder:
                     writers[table].writerows([safe_cell(c) for c in row] for row in table_rows)
                 rows.append(index_row(name, summary))
                 actors.add(summary)
+                database.add(name, summary)
             index.write(markdown_index(rows))
-        self.write_actor_index(actors)
+            actor_rows = actors.rows()
+            database.add_actor_index(actor_rows)
+        self.write_actor_index(actor_rows)
 
-    def write_actor_index(self, actors: ActorIndex) -> None:
+    def write_actor_index(self, rows: list[ActorRow]) -> None:
         """actors_index.csv and actors_index.json: one row per actor across the run."""
-        rows = actors.rows()
         with self.replacing(INDEX_CSV) as stream:
             write_csv(rows, stream)
         self.write_text(INDEX_JSON, to_json(rows))

@@ -30,6 +30,7 @@ from summarizer.runs.names import OutputNames
 from summarizer.runs.output import OutputFolder
 from summarizer.runs.pricing import PriceTable, estimate_article
 from summarizer.runs.report import BatchReport, Failure, Outcome, Reporter
+from summarizer.runs.review import write_review
 from summarizer.runs.store import Store, StoredResult, StoreKey, reason_of
 from summarizer.schema import SCHEMA_VERSION, ArticleSummary
 
@@ -229,6 +230,7 @@ class Run:
             self.folder.write_tables((name, ArticleSummary.model_validate_json(s)) for name, s in self.published())
             if self.walked:
                 self.drop_gone()
+            write_review(self.folder, self.published())  # OUT/review.html (runs/review.py)
 
     def published(self) -> Iterator[tuple[str, str]]:
         """This run's finished results as (name, JSON), in the order their inputs were read."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -31,3 +32,11 @@ def cli_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     """`cli_in_process("run", folder, "-o", out)`: the CLI in this process against `loopback` (`loopback_cli.py`);
     returns its exit code, stdout and stderr like `runs_lib.run_cli(..., server=loopback)`."""
     return LoopbackCLI(InProcessCLI(monkeypatch, capsys), loopback)
+
+
+@pytest.fixture(autouse=True)
+def _leaks_show_in_the_test_that_made_them() -> Iterator[None]:
+    """Collect garbage after each test, so an unclosed client or socket fails (ResourceWarning is an error) the
+    test that left it, not whichever test the collector happens to run in later."""
+    yield
+    gc.collect()

@@ -33,7 +33,7 @@ KILLS = 5
 CONCURRENCY = "4"
 TABLES = ("actors", "claims", "predictions", "warnings")
 AGGREGATES = {"summaries.jsonl", "failures.jsonl", "index.md", "actors_index.csv", "actors_index.json",
-              *(f"{t}.csv" for t in TABLES)}
+              "summaries.sqlite", "review.html", *(f"{t}.csv" for t in TABLES)}
 TIMES = {"started_at", "finished_at", "ended_at"}
 
 STORED_IDS = "SELECT json_extract(summary, '$.article.id') FROM results WHERE status = 'ok'"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import time
+from collections.abc import Iterator
 
 import openai
 import pytest
@@ -27,8 +28,22 @@ from summarizer.runs.render import markdown_report
 FAST = RetryPolicy(transport_retries=3, reasks=2, initial_wait=0.01, max_wait=0.05)
 
 
-def _summarizer(server: LoopbackServer, **kw: object) -> Summarizer:  # closed by the fixture teardown via gc
-    return Summarizer(base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", policy=FAST, **kw)  # type: ignore[arg-type]
+OPENED: list[Summarizer] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_summarizers() -> Iterator[None]:
+    """Every Summarizer a test made is closed after it (its HTTP connections with it)."""
+    yield
+    while OPENED:
+        OPENED.pop().close()
+
+
+def _summarizer(server: LoopbackServer, **kw: object) -> Summarizer:
+    summarizer = Summarizer(base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", policy=FAST,
+                            **kw)  # type: ignore[arg-type]
+    OPENED.append(summarizer)
+    return summarizer
 
 
 def test_seed_yields_grounded_items(loopback: LoopbackServer) -> None:

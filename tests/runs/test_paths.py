@@ -21,7 +21,8 @@ from summarizer.runs.store import STORE_DIR
 
 NAME_FILE = re.compile(r"\A(\d|more-\d)\.(json|md)\Z")  # 0.json … 4.json, more-1 … more-4 (.jsonl lines)
 AGGREGATES = {"summaries.jsonl", "failures.jsonl", "index.md", "actors.csv", "claims.csv", "predictions.csv",
-              "warnings.csv", "actors_index.csv", "actors_index.json"}
+              "warnings.csv", "actors_index.csv", "actors_index.json", "summaries.sqlite",
+              "review.html"}
 
 
 def hostile(tmp_path: Path) -> list[dict[str, str]]:
