@@ -15,7 +15,7 @@ from fixtures_lib import ROOT
 
 BAD = ROOT / "fixtures" / "bad"
 
-# Committed in fixtures/bad/ (before issue 14; `tests/http/test_bad_inputs.py` lists them itself).
+# Committed in fixtures/bad/ before issue 14 (`tests/http/test_bad_inputs.py` adds the ones it makes itself).
 # file -> a part of the message of its one line in failures.jsonl
 OLD_ERRORS = {
     "empty.txt": "file is empty",

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from bad_corpus import NEW_ERRORS, NEW_SUMMARIES
+from bad_corpus import NEW_ERRORS, NEW_SUMMARIES, OLD_ERRORS
 from fixtures_lib import ROOT, minimal_answer
 from loopback import LoopbackServer, Reply
 from runs_lib import cli_env as _env
@@ -35,17 +35,8 @@ NON_ASCII_NAME = "Bericht über Zürich – Nr. 2 (Entwurf).txt"
 
 # file -> the per-file error it must get (a part of the message that says what is wrong)
 ERRORS = {
-    "empty.txt": "file is empty",
-    "whitespace-only.txt": "file is empty: only whitespace or invisible characters",
-    "binary.txt": "binary file (no text encoding fits it)",
-    "nul-bytes.txt": "binary file (it contains NUL bytes)",
+    **OLD_ERRORS,  # the committed files of fixtures/bad/ before issue 14 (tests/bad_corpus.py)
     "huge.txt": "file is 20.0 MB; the limit is 5 MB (--max-bytes)",
-    "navigation-only.html": "no article text found in HTML",
-    "no-text-field.json": 'JSON object has no "text" field',
-    "deeply-nested.json": "JSON is nested too deeply to read",
-    "json-array.json": "found an array; put one article per line in a .jsonl file",
-    "bad-front-matter.md": "front matter is not valid YAML",
-    "one-broken-line.jsonl": "line 2: invalid JSON line: Unterminated string starting at column 29",
     "symlink-loop.txt": "cannot read file: Too many levels of symbolic links",
     "dangling-link.txt": "file not found",
     "unreadable.txt": "permission denied: the file cannot be read",
