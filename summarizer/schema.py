@@ -18,8 +18,7 @@ ARTICLE_VOICE = "article"
 ActorKind = Literal["person", "organization", "country", "group", "other"]
 Certainty = Literal["certain", "likely", "possible", "uncertain"]
 
-MAX_ACTORS = 12
-MAX_ITEMS = 8
+MAX_ACTORS = 12  # actors the plan assumes when it sizes a chunk before pass one has listed them; not a bound
 MAX_CITED = 4
 
 

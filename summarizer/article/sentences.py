@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from syntok.segmenter import segment  # type: ignore[import-untyped]
 from syntok.tokenizer import Tokenizer  # type: ignore[import-untyped]
 
-__all__ = ["split_sentences"]
+__all__ = ["complete_sentences", "split_sentences"]
 
 # A line ends at any line-break character str.splitlines() knows; lines are split independently.
 _LINE = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
@@ -30,6 +30,11 @@ _ENDS_WITH_TITLE = re.compile(r"(?:^|[\s(\[“‘\"'])(?P<word>[A-Z][a-z]{0,6})\
 _ELLIPSIS_END = re.compile(r"(?:\.\s?\.\s?\.|…)$")
 # A stop after a closing quote, then the next sentence: `... truth ...". As of` / `“the end”. Then`.
 _STOP_AFTER_QUOTE = re.compile(r"(?<=[”\"’']\.)\s+(?=[“\"‘'(\[]?[A-Z0-9])")
+
+# A sentence ends with a stop, "!" or "?", then any closing quotes or brackets; an ellipsis trails off instead.
+_SENTENCE_END = re.compile(r"(?<![.…])[.!?][\"'”’»)\]]*$")
+# A stop after a single capital at the very end of a cut text may be an initial ("John F.", "the U.S.").
+_ENDS_WITH_INITIAL = re.compile(r"(?:^|[\s.(\[“‘\"'])[A-Z]\.$")
 
 _OPENING_QUOTES = "“«„"
 _CLOSING_QUOTES = "”»"
@@ -57,6 +62,27 @@ def _split_line(text: str, line_start: int, line_end: int) -> Iterator[tuple[int
         piece = line[start:stop].rstrip()
         if piece:
             yield line_start + start, line_start + start + len(piece)
+
+
+def complete_sentences(text: str) -> str:
+    """The text up to and including its last complete sentence, or "" when it has none.
+
+    For a text cut off at a length cap: it keeps every whole sentence and drops the unfinished rest, so what is
+    left never ends mid-sentence or mid-word. Sentences are found by `split_sentences` (so "Mr. Roe" or
+    "U.S. troops" do not end one), and a sentence counts as complete when it ends with ".", "!" or "?", possibly
+    followed by closing quotes or brackets, and is followed by whitespace or the end of the text. At the very end
+    of the text a stop after a title or a single capital ("Gov.", "John F.") is taken as unfinished, because the
+    cut may have come before the name that follows. A trailing ellipsis is not a sentence end.
+    """
+    end_of_text = len(text.rstrip())
+    for start, end in reversed(split_sentences(text)):
+        piece = text[start:end]
+        if not _SENTENCE_END.search(piece) or (end < len(text) and not text[end].isspace()):
+            continue
+        if end == end_of_text and (_ends_with_title(piece) or _ENDS_WITH_INITIAL.search(piece)):
+            continue
+        return text[:end]
+    return ""
 
 
 def _syntok_starts(line: str) -> list[int]:

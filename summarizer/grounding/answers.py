@@ -3,6 +3,10 @@
 Each answer is validated against its article as it is parsed (`checks.check_draft`): an answer that cites a
 sentence that does not exist, an unknown actor or a quote that is not verbatim is re-asked with a message
 saying exactly what to fix. The article reaches the validators through `checks.validation_article()`.
+
+No list here is bounded: a capable model may return every actor and item the article has, within its answer
+budget (`GenerationParams.max_tokens`). Only the embedded model is capped, by its grammar
+(`models/embedded/grammar.LIST_CAPS`).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
 from summarizer.grounding.checks import check_draft, merge_actor_drafts
-from summarizer.schema import MAX_ACTORS, MAX_ITEMS, ActorDraft, ClaimDraft, PredictionDraft, WarningDraft
+from summarizer.schema import ActorDraft, ClaimDraft, PredictionDraft, WarningDraft
 
 __all__ = ["ActorList", "ClaimsStep", "Extraction", "PredictionsStep", "WarningsStep"]
 
@@ -18,7 +22,7 @@ __all__ = ["ActorList", "ClaimsStep", "Extraction", "PredictionsStep", "Warnings
 class ActorList(BaseModel):
     """Pass one of the two-pass design: the actors only."""
 
-    actors: list[ActorDraft] = Field(max_length=MAX_ACTORS, description="Every named actor, each once.")
+    actors: list[ActorDraft] = Field(description="Every named actor, each once.")
 
     @model_validator(mode="after")
     def _merged(self) -> ActorList:
@@ -31,13 +35,13 @@ def _summary_field() -> str:
 
 
 def _items_field(what: str) -> list:  # type: ignore[type-arg]
-    return Field(default_factory=list, max_length=MAX_ITEMS, description=what)  # type: ignore[no-any-return,unused-ignore]
+    return Field(default_factory=list, description=what)  # type: ignore[no-any-return,unused-ignore]
 
 
 class Extraction(BaseModel):
     """Everything in one answer: actors first, then the items that cite them by id, the summary last."""
 
-    actors: list[ActorDraft] = Field(max_length=MAX_ACTORS, description="Every named actor, each once.")
+    actors: list[ActorDraft] = Field(description="Every named actor, each once.")
     claims: list[ClaimDraft] = _items_field("Attributed claims.")
     predictions: list[PredictionDraft] = _items_field("Attributed predictions.")
     warnings: list[WarningDraft] = _items_field("Attributed warnings.")

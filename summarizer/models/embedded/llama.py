@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import threading
 import time
@@ -35,6 +36,8 @@ MIN_CTX = 4096
 MAX_CTX = 32768
 EMBEDDED_CONTEXT = 16_384  # half what the embedded model allows: long reads chunk, the small model stays fast
 PROMPT_MARGIN = 8  # tokens the chat template may add around the messages (assistant turn header)
+
+log = logging.getLogger(__name__)
 
 
 def chat_text(messages: Sequence[Mapping[str, Any]]) -> str:
@@ -137,7 +140,10 @@ class LocalModel:
                                              temperature=temperature, seed=0)
         text = raw["choices"][0]["message"].get("content") or ""
         if schema is not None:
-            text = tidy_answer(text)
+            text, unfinished = tidy_answer(text)
+            if unfinished:
+                log.info("%d item(s) dropped: the statement cap cut their statement before its first sentence "
+                         "ended", unfinished)
         finish = raw["choices"][0].get("finish_reason") or "stop"
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if tool is not None:
