@@ -9,6 +9,10 @@ correct actors as (b) (correct = matches a gold actor of fixtures/gold); per-art
 <= 0.8 x the single-article time (each single run starts from a freshly loaded model, as a one-file CLI run does).
 
 Usage: python benchmarks/local_speed.py [--skip-batch]   (prints a table, writes benchmarks/results/local_speed.json)
+
+`--gold OUT` (issue 13): both pipelines over the 10 gold articles in one process on one loaded model, ours then
+the naive baseline, each article timed (seconds per article, median), results written to OUT/ours and
+OUT/naive and scored there by `summarizer eval` (same gold, same run); writes benchmarks/results/gold_run.json.
 """
 
 from __future__ import annotations
@@ -76,10 +80,50 @@ def _measure(summary: Any, article: Any, seconds: float) -> dict[str, Any]:
     }
 
 
+def gold_run(out: Path, naive_max_tokens: int = 1500) -> dict[str, Any]:
+    """Ours, then the naive baseline, over the gold articles on one loaded model; per-article seconds; scores."""
+    import dataclasses
+    import statistics
+
+    from summarizer.eval.baseline import run_baseline
+    from summarizer.eval.gold import gold_article, load_gold_dir
+    from summarizer.eval.metrics import evaluate_dir
+
+    gold_dir = ROOT / "fixtures" / "gold"
+    s = _fresh_summarizer()
+    seconds: dict[str, float] = {}
+    (out / "ours").mkdir(parents=True, exist_ok=True)
+    for path, gold in load_gold_dir(gold_dir):
+        article = gold_article(gold, path)
+        t = time.perf_counter()
+        summary = s.summarize(article)
+        seconds[gold.article] = round(time.perf_counter() - t, 1)
+        (out / "ours" / f"{article.id}.json").write_text(summary.model_dump_json(indent=2), encoding="utf-8")
+        print(f"ours {gold.article}: {seconds[gold.article]} s", flush=True)
+    s.plan.params = dataclasses.replace(s.plan.params, max_tokens=naive_max_tokens)
+    t = time.perf_counter()
+    run_baseline(gold_dir, out / "naive", s)
+    naive_seconds = round(time.perf_counter() - t, 1)
+    ours, naive = (evaluate_dir(gold_dir, out / name, label=name).as_dict()["totals"] for name in ("ours", "naive"))
+    return {"date": dt.date.today().isoformat(), "cores": os.cpu_count(),
+            "command": f"python benchmarks/local_speed.py --gold {out}",
+            "seconds_per_article": seconds, "median_seconds": statistics.median(seconds.values()),
+            "naive_total_seconds": naive_seconds, "ours": ours, "naive": naive}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-batch", action="store_true", help="only (a) vs (b) on the seed")
+    parser.add_argument("--gold", type=Path, metavar="OUT", help="ours and naive over the gold set, timed and scored")
     args = parser.parse_args()
+    if args.gold:
+        found = gold_run(args.gold)
+        target = ROOT / "benchmarks" / "results" / "gold_run.json"
+        target.write_text(json.dumps(found, indent=2, default=str) + "\n", encoding="utf-8")
+        print(json.dumps({k: found[k] for k in ("seconds_per_article", "median_seconds", "naive_total_seconds")}))
+        print(f"wrote {target.relative_to(ROOT)}; the tables: summarizer eval fixtures/gold {args.gold}/ours "
+              f"--markdown, and {args.gold}/naive --label naive")
+        return
     from summarizer.article.readers import read_article
     from summarizer.eval.baseline import naive_summarize
 

@@ -221,6 +221,10 @@ class Provenance(_Out):
     context_source: str | None = Field(
         default=None, description="Where that window came from: given by the caller (--context-tokens), reported "
                                   "by the server (e.g. llama.cpp GET /props), or the backend's default.")
+    verification: dict[str, dict[str, int]] | None = Field(
+        default=None, description='Items that failed a faithfulness check (speaker, kind, support, actors: '
+                                  '`grounding/verify.py`), by what was done: {"dropped": {check: n}, "reasked": '
+                                  '{check: n}}. None: not recorded.')
     answer_tokens: int | None = Field(
         default=None, description="max_tokens sent with each request: the caller's, or lowered to a quarter of a "
                                   "reported window that left the prompt less than half of it.")

@@ -22,12 +22,16 @@ from summarizer.runs.report import BatchReport
 RESULTS = "*.json"  # OUT/<name>.json (with actors_index.json: use results_in() to get the results only)
 FAST = RetryPolicy(transport_retries=2, reasks=1, initial_wait=0.01, max_wait=0.02)
 MARKER = re.compile(r"MARKER-(\d+)")
+NUMBERED = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
 ARTICLE = (
     "---\ntitle: Story {i}\ndate: 2024-05-{day:02d}\n---\n"
     "Minister Jane Doe spoke in the capital on Monday. The marker is MARKER-{i:03d}. "
     "She said taxes will rise next year. She warned that the deficit could grow if parliament refuses.\n"
 )
-SHORT = "Minister Jane Doe spoke. The marker is MARKER-{i:03d}. Taxes will rise. Debt grows."
+# `answer()` is faithful to both: Jane Doe is the speaker of sentences 3 and 4 ("She said", "She warned"), the
+# claim and prediction restate sentence 3, the warning sentence 4 (faithfulness verification, grounding/verify.py).
+SHORT = ("Minister Jane Doe spoke. The marker is MARKER-{i:03d}. She said taxes will rise next year. "
+         "She warned the deficit could grow.")
 
 
 def write_articles(folder: Path, n: int, start: int = 0) -> list[Path]:
@@ -46,12 +50,35 @@ def answer() -> dict[str, Any]:
     return {
         "summary": "A minister spoke about taxes.",
         "actors": [{"id": "A1", "name": "Jane Doe", "kind": "person", "role": "minister", "aliases": []}],
-        "claims": [{"actor": "A1", "sentences": [1], "statement": "Jane Doe spoke.", "quote": None}],
+        "claims": [{"actor": "A1", "sentences": [3], "statement": "Taxes will rise next year.", "quote": None}],
         "predictions": [{"actor": "A1", "sentences": [3], "statement": "Taxes will rise.",
                          "timeframe": "next year", "condition": None, "certainty": "certain", "quote": None}],
         "warnings": [{"actor": "A1", "sentences": [4], "statement": "The deficit could grow.",
                       "addressees": [], "consequence": None, "condition": "if parliament refuses",
                       "quote": None}],
+    }
+
+
+def prompt_sentences(request: Any) -> dict[int, str]:
+    """The article's sentences as the request numbers them (`[n] text` lines; a sentence's first line only)."""
+    user = next(m["content"] for m in request.messages if m["role"] == "user")  # the article, numbered
+    found: dict[int, str] = {}
+    for m in NUMBERED.finditer(user):
+        found.setdefault(int(m.group(1)), m.group(2).strip())
+    return found
+
+
+def restating_answer(request: Any, sentence: int = 1) -> dict[str, Any]:
+    """A small faithful extraction for any article: the article's own voice restating one of its sentences in
+    that sentence's words (what `grounding/verify.py` accepts whatever the text: no speaker to find, every word
+    and number in the cited sentence)."""
+    return {
+        "summary": "A short neutral summary.",
+        "actors": [],
+        "claims": [{"actor": "article", "sentences": [sentence], "statement": prompt_sentences(request)[sentence],
+                    "quote": None}],
+        "predictions": [],
+        "warnings": [],
     }
 
 

@@ -69,7 +69,22 @@ def report_rows(totals: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("cost per article", "n/a" if cost is None else f"${cost:.5f}", "estimate from summarizer.runs.pricing"),
         ("articles with output", f"{run['with_output']}/{run['articles']}",
          f"missing: {', '.join(run['missing'])}" if run["missing"] else ""),
+        *_verification_rows(totals.get("verification")),
     ]
+
+
+def _verification_rows(verification: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """Per faithfulness check (`grounding/verify.py`): items dropped, answers re-asked; "—" when no result
+    recorded them."""
+    if verification is None:  # a report written before verification existed
+        return []
+    n = verification["articles"]
+    recorded = f"over {n} article(s) with a verification record" if n else "no result records verification"
+    rows = [(f"dropped by {check} check", str(count) if n else "—", f"items, {recorded}")
+            for check, count in verification["dropped"].items()]
+    rows += [(f"re-asked for {check}", str(count) if n else "—", f"answers, {recorded}")
+             for check, count in verification["reasked"].items()]
+    return rows
 
 
 def _print_table(label: str, rows: list[tuple[str, str, str]], markdown: bool) -> None:

@@ -7,6 +7,8 @@ Matching rules (the gold format and its conventions are in `fixtures/gold/README
   and not the other is a reversed meaning, never a match); greedy one-to-one, largest overlap first.
   Attribution is then checked separately with the actor rule.
 - timeframes: a matched prediction's resolved `timeframe.end` within ±3 days of the gold `timeframe_end`.
+- verification: what the faithfulness checks (`grounding/verify.py`) re-asked and dropped, summed over the
+  articles whose result records it (`provenance.verification`; None, e.g. an older result: not counted).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from summarizer.eval.gold import (
 )
 from summarizer.grounding.assemble import span_problems, spans_of
 from summarizer.grounding.names import name_key
+from summarizer.grounding.verify import CHECKS
 from summarizer.runs.pricing import PriceTable
 from summarizer.schema import ARTICLE_VOICE, ArticleSummary
 
@@ -48,6 +51,7 @@ _VOICE_NAMES = {"(article)", ARTICLE_VOICE, ""}
 _TIMEFRAME_KEYS = ("dated", "matched", "correct")
 _GROUNDING_KEYS = ("items", "grounded", "spans", "bad")
 _ITEM_ONLY = ("attributed", "attribution", "polarity_rejected")
+_VERIFICATION_ACTIONS = ("dropped", "reasked")
 
 
 # --------------------------------------------------------------------------- matching and metrics
@@ -169,6 +173,7 @@ class ArticleEval:
     grounding: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_GROUNDING_KEYS, 0))
     run: dict[str, Any] = field(default_factory=dict)
     missed: list[dict[str, Any]] = field(default_factory=list)
+    verification: dict[str, dict[str, int]] | None = None  # the result's `provenance.verification`, as recorded
 
 
 def _check_spans(summary: ArticleSummary, article: Article, counts: dict[str, int]) -> None:
@@ -228,6 +233,9 @@ def evaluate_article(gold: Gold, article: Article, summary: ArticleSummary | Non
     if summary is not None:
         _check_spans(summary, article, result.grounding)
         result.run = _run_stats(summary)
+        recorded = summary.provenance.verification
+        if recorded is not None:
+            result.verification = {action: dict(recorded.get(action, {})) for action in _VERIFICATION_ACTIONS}
     return result
 
 
@@ -252,6 +260,17 @@ class EvalReport:
             for key, value in getattr(article, part).items():
                 out[key] += value
         return out
+
+    def verification(self) -> dict[str, Any]:
+        """Items dropped and answers re-asked per faithfulness check, summed over the articles whose result
+        records them; `articles` says how many did (results without a record are not counted)."""
+        recorded = [a.verification for a in self.articles if a.verification is not None]
+        out: dict[str, Any] = {action: dict.fromkeys(CHECKS, 0) for action in _VERIFICATION_ACTIONS}
+        for counts in recorded:
+            for action in _VERIFICATION_ACTIONS:
+                for check, n in counts.get(action, {}).items():
+                    out[action][check] = out[action].get(check, 0) + n
+        return {**out, "articles": len(recorded)}
 
     def run(self) -> dict[str, Any]:
         """Run cost per article with output: validity at first attempt, attempts, tokens, cost."""
@@ -283,6 +302,7 @@ class EvalReport:
                 "grounding": {**gr, "validity": _ratio(gr["grounded"], gr["items"]),
                               "spans_valid": _ratio(gr["spans"] - gr["bad"], gr["spans"])},
                 "run": self.run(),
+                "verification": self.verification(),
             },
             "per_article": [{**asdict(a), "tallies": tallies(a.tallies.items())} for a in self.articles],
         }

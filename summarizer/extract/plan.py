@@ -36,8 +36,11 @@ from summarizer.errors import ConfigurationError
 from summarizer.extract.chunking import CHUNK_FILL, Chunk, PromptBudget, plan_chunks
 from summarizer.extract.merge import merge_drafts
 from summarizer.extract.prompts import Step, build_messages, prompt_hash
-from summarizer.grounding.answers import ActorList, ClaimsStep, Extraction, PredictionsStep, WarningsStep
+from summarizer.grounding.answers import ActorList, ClaimsStep, Extraction, Overview, PredictionsStep, WarningsStep
 from summarizer.grounding.assemble import build_summary
+from summarizer.grounding.candidates import find_candidates, items_from_candidates, with_sources
+from summarizer.grounding.verify import Verifier, verify_draft
+from summarizer.grounding.verify import current as current_verifier
 from summarizer.models.backend import Backend, CharEstimate, ContextProbe, ContextWindow, Narrowing, TokenMeter
 from summarizer.models.openai_compat import OpenAICompatible
 from summarizer.models.retry import AttemptLog
@@ -76,10 +79,12 @@ class GenerationParams:
     two_pass: bool | None = None  # None: multi-step for a small model, one call otherwise
     timeout: float = 120.0  # seconds per request, total (`--timeout`); not in the store key
     context_tokens: int | None = None  # the model's context window; None: the backend's default
+    sentence_first: bool | None = None  # None: the sentence-first plan for a small model when two_pass is open
 
     def key(self) -> str:
         ctx = "" if self.context_tokens is None else f";ctx={self.context_tokens}"
-        return f"t={self.temperature};max={self.max_tokens};2p={int(bool(self.two_pass))}{ctx}"
+        first = ";sf=1" if self.sentence_first else ""
+        return f"t={self.temperature};max={self.max_tokens};2p={int(bool(self.two_pass))}{ctx}{first}"
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,8 @@ class Plan:
         caps, info = backend.capabilities, backend.info
         params = params or GenerationParams()
         open_steps = params.two_pass is None
+        if params.sentence_first is None:
+            params = dataclasses.replace(params, sentence_first=caps.small and open_steps)
         if params.two_pass is None:
             params = dataclasses.replace(params, two_pass=caps.small)
         if params.context_tokens is not None:
@@ -229,7 +236,10 @@ class Plan:
 
     def steps(self) -> list[tuple[Step, type[BaseModel]]]:
         """One call for capable models; focused steps sharing a cached prefix for a small one (or a small
-        reported window: `context.two_pass`)."""
+        reported window: `context.two_pass`); for a small model, the sentence-first plan (actors, then labels
+        found by the code, `_sentence_first`)."""
+        if self.params.sentence_first:
+            return [("overview", response_model(Overview))]
         if self.context.two_pass:
             return [(step, response_model(model)) for step, model in STEP_PLAN]
         return [("extract", response_model(Extraction))]
@@ -264,7 +274,7 @@ class Plan:
                  actors: Sequence[ActorDraft] | None = None) -> dict[str, Any]:
         """A step's first request as instructor will send it (schema included): what is sized and batched."""
         if actors is None:
-            actors = _PLACEHOLDER_ACTORS if step not in ("extract", "actors") else ()
+            actors = _PLACEHOLDER_ACTORS if step not in ("extract", "actors", "overview") else ()
         return handle_response_model(model, self.mode, **self.request(article, step, actors))[1]
 
     # -- sizes and chunks ----------------------------------------------------------------------------
@@ -287,6 +297,8 @@ class Plan:
 
     def calls(self, chunk: Chunk, count: int) -> Generator[Call, BaseModel, Extraction]:
         """Each step's call over one chunk; send back each validated answer; returns the chunk's draft."""
+        if self.params.sentence_first:
+            return (yield from self._sentence_first(chunk, count))
         results: list[BaseModel] = []
         for step, model in self.steps():
             actors = results[0].actors if results and isinstance(results[0], ActorList) else ()
@@ -297,8 +309,21 @@ class Plan:
             results.append(answer)
         return draft_of(results)
 
+    def _sentence_first(self, chunk: Chunk, count: int) -> Generator[Call, BaseModel, Extraction]:
+        """The actors and the summary from the model; the items from the sentences that attribute them."""
+        article = chunk.article
+        step = "overview" if count == 1 else f"overview#{chunk.index}"
+        answer = yield Call(step, response_model(Overview), self.request(article, "overview"), article, (),
+                            Narrowing(len(article.sentences), ()))
+        actors = with_sources(article, getattr(answer, "actors", []))
+        items = items_from_candidates(article, find_candidates(article, actors))
+        draft = Extraction.model_construct(summary=getattr(answer, "summary", ""), actors=actors, claims=items.claims,
+                                           predictions=items.predictions, warnings=items.warnings)
+        verify_draft(article, draft, current_verifier() or Verifier(), actors)  # the words' own items: drop only
+        return draft
+
     def assemble(self, article: Article, chunks: Sequence[Chunk], drafts: Sequence[Extraction], log: AttemptLog,
-                 started: dt.datetime) -> ArticleSummary:
+                 started: dt.datetime, verification: Verifier | None = None) -> ArticleSummary:
         """One summary of the whole article from its chunks' drafts, with provenance."""
         draft = drafts[0] if len(drafts) == 1 else merge_drafts(chunks, drafts)
         provenance = Provenance(
@@ -307,6 +332,7 @@ class Plan:
             started_at=started, finished_at=dt.datetime.now(dt.UTC), chunks=len(chunks),
             context_tokens=self.context.tokens, context_source=self.context.source,
             answer_tokens=self.context.answer_tokens,
+            verification=verification.counts() if verification is not None else None,
         )
         return build_summary(article, draft.summary, draft.actors, draft, provenance)
 

@@ -21,9 +21,9 @@ import jinja2
 from summarizer.article.model import Article
 from summarizer.schema import ActorDraft
 
-Step = Literal["extract", "actors", "claims", "predictions", "warnings"]
+Step = Literal["extract", "actors", "claims", "predictions", "warnings", "overview"]
 _FILES = ("system.j2", "article.j2", "actors.j2", "step_extract.j2", "step_actors.j2", "step_claims.j2",
-          "step_predictions.j2", "step_warnings.j2", "example.md", "cues.json")
+          "step_overview.j2", "step_predictions.j2", "step_warnings.j2", "example.md", "cues.json")
 CUED_STEPS = ("claims", "predictions", "warnings")
 
 

@@ -28,6 +28,8 @@ from summarizer.extract.chunking import Chunk, PromptBudget, guard_async, guard_
 from summarizer.extract.plan import Call, GenerationParams, Plan
 from summarizer.grounding.answers import Extraction
 from summarizer.grounding.checks import validation_article
+from summarizer.grounding.verify import Verifier, verifying
+from summarizer.grounding.verify import current as current_verifier
 from summarizer.models.backend import Backend
 from summarizer.models.resolve import adopt_client, connect, resolve_backend
 from summarizer.models.retry import AttemptLog, BeforeRequest, RetryPolicy, async_transport, final_error, sync_transport
@@ -36,6 +38,7 @@ from summarizer.schema import ArticleSummary
 __all__ = ["GenerationParams", "RetryPolicy", "Summarizer", "asummarize", "summarize", "to_article"]
 
 _ANSWER_FAILURES = (InstructorRetryException, IncompleteOutputException, ProviderError)
+FAITHFULNESS_REASKS = 1  # per answer, for a model whose re-asks are cheap; then what still fails is dropped
 
 
 def _now() -> dt.datetime:
@@ -125,8 +128,9 @@ class Summarizer:
         article, log, started = to_article(source), self.attempt_log(), _now()
         budget = self.plan.budget()
         chunks = self.plan.chunks(article, budget)
-        drafts = [self._drive(self.plan.calls(chunk, len(chunks)), budget, log) for chunk in chunks]
-        return self.plan.assemble(article, chunks, drafts, log, started)
+        with verifying(self.verifier()) as verifier:
+            drafts = [self._drive(self.plan.calls(chunk, len(chunks)), budget, log) for chunk in chunks]
+        return self.plan.assemble(article, chunks, drafts, log, started, verifier)
 
     async def asummarize(self, source: str | Path | Article, *,
                          before_request: BeforeRequest | None = None) -> ArticleSummary:
@@ -134,9 +138,14 @@ class Summarizer:
         article, log, started = to_article(source), self.attempt_log(), _now()
         budget = self.plan.budget()
         chunks = self.plan.chunks(article, budget)
-        drafts = [await self._adrive(self.plan.calls(chunk, len(chunks)), budget, log, before_request)
-                  for chunk in chunks]
-        return self.plan.assemble(article, chunks, drafts, log, started)
+        with verifying(self.verifier()) as verifier:
+            drafts = [await self._adrive(self.plan.calls(chunk, len(chunks)), budget, log, before_request)
+                      for chunk in chunks]
+        return self.plan.assemble(article, chunks, drafts, log, started, verifier)
+
+    def verifier(self) -> Verifier:
+        """Faithfulness re-asks where they are cheap (one per answer), none for a small local model."""
+        return Verifier(reasks=0 if self.backend.capabilities.small else FAITHFULNESS_REASKS)
 
     def _drive(self, calls: Generator[Call, BaseModel, Extraction], budget: PromptBudget,
                log: AttemptLog) -> Extraction:
@@ -163,6 +172,7 @@ class Summarizer:
         log.step = call.step
         transport = guard_sync(sync_transport(self.backend.create(call.narrowing), self.policy, log), budget, log)
         create = instructor.patch(create=transport, mode=self.plan.mode)
+        _start_answer(self.policy.reasks)
         with validation_article(call.article, call.actors):
             try:
                 answer: BaseModel = create(response_model=call.response_model, max_retries=self.policy.reasks,
@@ -178,12 +188,19 @@ class Summarizer:
         transport = guard_async(async_transport(self.backend.acreate(call.narrowing), self.policy, log,
                                                 before_request), budget, log)
         create = cast(Callable[..., Awaitable[BaseModel]], instructor.patch(create=transport, mode=self.plan.mode))
+        _start_answer(self.policy.reasks)
         with validation_article(call.article, call.actors):
             try:
                 return await create(response_model=call.response_model, max_retries=self.policy.reasks,
                                     hooks=log.hooks(), **call.request)
             except _ANSWER_FAILURES as exc:
                 raise final_error(exc, log) from None
+
+
+def _start_answer(retries: int) -> None:
+    verifier = current_verifier()
+    if verifier is not None:
+        verifier.start_answer(retries)
 
 
 def to_article(source: str | Path | Article) -> Article:

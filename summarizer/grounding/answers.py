@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationInfo, model_validator
 from summarizer.grounding.checks import check_draft, merge_actor_drafts
 from summarizer.schema import ActorDraft, ClaimDraft, PredictionDraft, WarningDraft
 
-__all__ = ["ActorList", "ClaimsStep", "Extraction", "PredictionsStep", "WarningsStep"]
+__all__ = ["ActorList", "ClaimsStep", "Extraction", "Overview", "PredictionsStep", "WarningsStep"]
 
 
 class ActorList(BaseModel):
@@ -36,6 +36,13 @@ def _summary_field() -> str:
 
 def _items_field(what: str) -> list:  # type: ignore[type-arg]
     return Field(default_factory=list, description=what)  # type: ignore[no-any-return,unused-ignore]
+
+
+class Overview(ActorList):
+    """The model's part of the sentence-first plan: the actors, then the summary (the items come from the
+    sentences themselves: `grounding/candidates.py`)."""
+
+    summary: str = _summary_field()
 
 
 class Extraction(BaseModel):

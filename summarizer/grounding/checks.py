@@ -21,6 +21,8 @@ from rapidfuzz import fuzz
 
 from summarizer.article.model import Article
 from summarizer.grounding.names import Mention, group_mentions, split_title, unique_aliases, variant_key
+from summarizer.grounding.verify import current as current_verifier
+from summarizer.grounding.verify import verify_draft
 from summarizer.schema import ARTICLE_VOICE, ActorDraft, ItemDraft
 
 _ARTICLE: ContextVar[Article | None] = ContextVar("summarizer_article", default=None)
@@ -161,6 +163,9 @@ def check_draft(draft: D, info: ValidationInfo | None = None) -> D:
     article, context_actors = _context(info)
     if article is None:
         return draft  # no article in context: structural validation only (e.g. `summarizer schema`)
+    verifier = current_verifier()
+    if verifier is not None:
+        verifier.validating()
     if "actors" in type(draft).model_fields:  # the one-call answer lists its own actors
         merged, remap = merge_actor_drafts(getattr(draft, "actors"))  # noqa: B009
         setattr(draft, "actors", merged)  # noqa: B010
@@ -209,6 +214,8 @@ def check_draft(draft: D, info: ValidationInfo | None = None) -> D:
             setattr(draft, field, _dedupe(items))
     if problems:
         raise ValueError("The answer is not grounded in the article:\n- " + "\n- ".join(problems))
+    if verifier is not None:
+        verify_draft(article, draft, verifier, actors)
     return draft
 
 

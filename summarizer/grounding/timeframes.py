@@ -71,3 +71,19 @@ def resolve_timeframe(text: str | None, date: dt.date | None) -> Timeframe | Non
         if year >= date.year:
             return _tf(date, dt.date(year, 12, 31), "until end of named year")
     return None
+
+
+_PHRASE = re.compile(
+    r"\b(?:today|tonight|tomorrow|(?:next|this|coming) (?:week|month|year|decade)|next (?:spring|summer|autumn|fall|"
+    r"winter)|(?:by|before|until|in|within) (?:the )?(?:end of (?:the |this )?(?:year|month|week)|year[- ]end|"
+    r"(?:19|20)\d\d|(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+    r"(?: (?:19|20)\d\d)?)|(?:in|within|over) the (?:coming|next) (?:few |several |two |three )?(?:days|weeks|months|"
+    r"years)|(?:in|within) (?:a|one|two|three|four|five|six|seven|eight|nine|ten|a few|several|\d+) (?:days?|weeks?|"
+    r"months?|years?)|a matter of (?:days|weeks|months)|by (?:19|20)\d\d|in due course|soon)\b",
+    re.IGNORECASE)
+
+
+def timeframe_in(text: str) -> str | None:
+    """The first timeframe phrase a sentence states ("in the coming days", "by 2050"), as written, or None."""
+    found = _PHRASE.search(text)
+    return found.group(0) if found else None

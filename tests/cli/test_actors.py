@@ -95,8 +95,8 @@ STORIES = {
        "He warned South Korea to act now. Defense Secretary Lloyd Austin agreed with him.",
     2: "Zelenskyy met reporters on Tuesday. North Korea denied sending troops. "
        "Lloyd Austen said more would come. The talks will resume next week.",
-    3: "Zelensky thanked Seoul. South Korea said it would help. Joe Biden and Hunter Biden were not there. "
-       "Biden said he would call.",
+    3: "Zelensky said he was grateful to Seoul. South Korea said it would help. "
+       "Joe Biden and Hunter Biden were not there. Biden said he would call.",
 }
 ANSWERS: dict[int, dict[str, Any]] = {
     1: {"actors": [
@@ -125,7 +125,7 @@ ANSWERS: dict[int, dict[str, Any]] = {
         {"id": "A3", "name": "Joe Biden", "kind": "person", "aliases": []},
         {"id": "A4", "name": "Hunter Biden", "kind": "person", "aliases": []},
         {"id": "A5", "name": "Biden", "kind": "person", "aliases": []}],
-        "claims": [{"actor": "A1", "sentences": [1], "statement": "Zelensky thanked Seoul."},
+        "claims": [{"actor": "A1", "sentences": [1], "statement": "Zelensky is grateful to Seoul."},
                    {"actor": "A2", "sentences": [2], "statement": "South Korea will help."}],
         "predictions": [{"actor": "A5", "sentences": [4], "statement": "Biden will call."}],
         "warnings": []},

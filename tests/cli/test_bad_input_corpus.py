@@ -27,10 +27,9 @@ from bad_corpus import (
     OLD_SUMMARIES,
     make_uncommittable,
 )
-from fixtures_lib import minimal_answer
 from loopback import Reply
 from memory import InProcessCLI, MemoryServer
-from runs_lib import results_in, write_articles
+from runs_lib import restating_answer, results_in, write_articles
 
 from summarizer import Article
 
@@ -64,7 +63,7 @@ def test_every_kind_of_bad_input_fails_alone_in_one_batch_and_a_rerun_sends_noth
     folder, out = tmp_path / "in", tmp_path / "out"
     errors, texts = _corpus(folder)
     assert len(errors) >= 40, "at least forty kinds of bad input"
-    memory.responder = lambda request: Reply.tool_call(minimal_answer())
+    memory.responder = lambda request: Reply.tool_call(restating_answer(request))
 
     done = cli("run", folder, "-o", out, "--retry-wait", "0.01")
     assert done.returncode == 1, done.stdout + done.stderr
@@ -132,7 +131,7 @@ def test_an_unexpected_error_in_a_reader_fails_only_that_file(memory: MemoryServ
     folder = tmp_path / "in"
     write_articles(folder, 2)
     (folder / "trigger.txt").write_text("This text makes the reader fail: BUG. It is otherwise fine.\n")
-    memory.responder = lambda request: Reply.tool_call(minimal_answer())
+    memory.responder = lambda request: Reply.tool_call(restating_answer(request))
     done = cli("run", folder, "-o", tmp_path / "out")
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     failures = [json.loads(x) for x in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]

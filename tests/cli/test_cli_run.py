@@ -12,10 +12,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fixtures_lib import SHARED, minimal_answer
+from fixtures_lib import SHARED
 from loopback import Reply
 from memory import InProcessCLI, MemoryServer
-from runs_lib import markers, respond, results_by_id, results_in, summary_lines, write_articles
+from runs_lib import markers, respond, restating_answer, results_by_id, results_in, summary_lines, write_articles
 
 HTML_PAGES = SHARED / "corpus" / "html"
 # Script and navigation text of each page that must not reach the model.
@@ -96,7 +96,7 @@ def test_html_pages_keep_their_title_and_lose_their_chrome(memory: MemoryServer,
     for page in PAGE_NOISE:
         (tmp_path / "in").mkdir(exist_ok=True)
         shutil.copy(HTML_PAGES / page / "source.html", tmp_path / "in" / f"{page}.html")
-    memory.responder = lambda request: Reply.tool_call(minimal_answer())
+    memory.responder = lambda request: Reply.tool_call(restating_answer(request))
     done = cli("run", tmp_path / "in", "-o", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     results = results_by_id(tmp_path / "out").values()

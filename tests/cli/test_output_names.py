@@ -10,7 +10,7 @@ from pathlib import Path
 from fixtures_lib import ARTICLES, ROOT, answer, by_article
 from loopback import Reply
 from memory import InProcessCLI, MemoryServer
-from runs_lib import results_in
+from runs_lib import restating_answer, results_in
 
 GOLD = ROOT / "fixtures" / "gold"
 
@@ -29,9 +29,7 @@ def test_names_follow_the_inputs_and_resume_and_eval_use_them(memory: MemoryServ
     ie9_marker = "Internet Explorer 9"
     assert ie9_marker in (news / "tech" / "ie9.txt").read_text(encoding="utf-8")
     fixture = by_article({ie9_marker: answer("ie9", "extract.recorded")})
-    minimal = {"summary": "A story.", "actors": [], "predictions": [], "warnings": [],
-               "claims": [{"actor": "article", "sentences": [1], "statement": "Something was said.", "quote": None}]}
-    memory.responder = lambda r: fixture(r) if ie9_marker in r.prompt_text else Reply.tool_call(minimal)
+    memory.responder = lambda r: fixture(r) if ie9_marker in r.prompt_text else Reply.tool_call(restating_answer(r))
     out = tmp_path / "out"
 
     done = cli("run", news, "-o", out)

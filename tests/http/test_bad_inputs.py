@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from bad_corpus import NEW_ERRORS, NEW_SUMMARIES, OLD_ERRORS
 from fixtures_lib import ROOT, minimal_answer
-from loopback import LoopbackServer, Reply
+from loopback import LoopbackServer, RecordedRequest, Reply
 from runs_lib import cli_env as _env
 from runs_lib import results_in
 
@@ -67,6 +68,16 @@ os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
 CANNOT_DROP = 77
 
 
+def _faithful_minimal_answer(request: RecordedRequest) -> Reply:
+    """`minimal_answer()` made faithful to whichever article was sent: the article's own voice restating its first
+    sentence (a statement whose words the sentence does not hold fails the support check and is re-asked)."""
+    first = re.search(r"^Sentences:\n\[1\] (.+)$", request.prompt_text, re.M)
+    arguments = minimal_answer()
+    if first is not None:
+        arguments["claims"][0]["statement"] = first.group(1)
+    return Reply.tool_call(arguments)
+
+
 def _unprivileged(*args: str | Path) -> list[str]:
     return [sys.executable, "-c", UNPRIVILEGED, "-c", "from summarizer.cli import main; main()", *map(str, args)]
 
@@ -96,7 +107,7 @@ def _corpus(folder: Path) -> Path:
 def test_every_bad_input_gets_a_summary_or_an_error_that_says_what_is_wrong(loopback: LoopbackServer,
                                                                              tmp_path: Path) -> None:
     folder, out = _corpus(tmp_path / "bad"), tmp_path / "out"
-    loopback.responder = lambda request: Reply.tool_call(minimal_answer())
+    loopback.responder = _faithful_minimal_answer
     done = subprocess.run(_unprivileged("run", folder, "-o", out, "--retry-wait", "0.01"), capture_output=True,
                           text=True, timeout=120, env=_env(loopback))
     assert done.returncode == 1, done.stderr  # some files failed; the batch went on

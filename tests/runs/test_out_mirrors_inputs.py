@@ -11,7 +11,7 @@ from typing import Any
 
 from loopback import Reply
 from memory import MemoryServer
-from runs_lib import results_by_id, results_in
+from runs_lib import prompt_sentences, results_by_id, results_in
 
 from summarizer import Summarizer, summarize_folder
 from summarizer.runs.report import BatchReport
@@ -24,12 +24,10 @@ def article(title: str, date: str, body: str = BODY) -> str:
 
 
 def citing_every_sentence(request: Any) -> Reply:
-    """A claim per numbered sentence of the prompt, each quoting the sentence's first word."""
-    user = next(m["content"] for m in request.messages if m["role"] == "user")  # the article, numbered
-    numbered = [line for line in user.splitlines() if line.startswith("[")]
-    claims = [{"actor": "article", "sentences": [n], "statement": f"Sentence {n} says something.",
-               "quote": line.split("] ", 1)[1].split()[0]}
-              for n, line in enumerate(numbered, 1)]
+    """A claim per numbered sentence of the prompt in the article's own voice, each restating its sentence (so
+    that faithfulness verification keeps it) and quoting the sentence's first word."""
+    claims = [{"actor": "article", "sentences": [n], "statement": text, "quote": text.split()[0]}
+              for n, text in prompt_sentences(request).items()]
     return Reply.tool_call({"summary": "A summary.", "actors": [], "claims": claims, "predictions": [],
                             "warnings": []})
 

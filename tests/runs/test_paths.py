@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from fixtures_lib import minimal_answer
 from loopback import Reply
 from memory import MemoryServer
+from runs_lib import restating_answer
 
 from summarizer import Article, Summarizer, summarize_folder
 from summarizer.runs.output import OutputFolder
@@ -56,7 +56,7 @@ def test_file_names_come_from_input_names_only(memory: MemoryServer, tmp_path: P
     (folder / "more.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles[5:]), encoding="utf-8")
     (folder / "copy.json").write_text(json.dumps(articles[0]), encoding="utf-8")  # the same article again
     before = snapshot(tmp_path, out)
-    memory.responder = lambda request: Reply.tool_call(minimal_answer())
+    memory.responder = lambda request: Reply.tool_call(restating_answer(request))
 
     report = summarize_folder(folder, out, summarizer=Summarizer(backend=memory.backend(model="gpt-4o-mini")))
 

@@ -16,7 +16,7 @@ from summarizer.article.model import Article
 from summarizer.article.readers import read_article
 from summarizer.errors import InputError
 from summarizer.eval.gold import Gold, gold_article, load_gold, load_gold_dir
-from summarizer.eval.metrics import evaluate_article, evaluate_dir, names_match, negated
+from summarizer.eval.metrics import EvalReport, evaluate_article, evaluate_dir, names_match, negated
 from summarizer.schema import (
     Actor,
     ArticleMeta,
@@ -87,7 +87,7 @@ def item(cls: type[Any], n: int, actor: str | None, sentences: Sequence[int], st
 def summary(actors: Sequence[tuple[str, list[str]]] | None = None, *, claims: Sequence[Claim] | None = None,
             predictions: Sequence[Prediction] | None = None, warnings: Sequence[Warning] | None = None,
             outcomes: Sequence[tuple[str, str]] = (("extract", "ok"),), model: str = "gpt-4o-mini",
-            ) -> ArticleSummary:
+            verification: dict[str, dict[str, int]] | None = None) -> ArticleSummary:
     """A hand-made ArticleSummary of ARTICLE; defaults to a perfect answer."""
     if actors is None:
         actors = [("Volodymyr Zelensky", []), ("Lloyd Austin", ["Austin"]), ("the West", [])]
@@ -111,7 +111,7 @@ def summary(actors: Sequence[tuple[str, list[str]]] | None = None, *, claims: Se
             attempts=attempts, usage=UsageTotals(prompt_tokens=100 * len(attempts),
                                                  completion_tokens=10 * len(attempts),
                                                  total_tokens=110 * len(attempts)),
-            started_at=NOW, finished_at=NOW),
+            started_at=NOW, finished_at=NOW, verification=verification),
     )  # fmt: skip
 
 
@@ -251,6 +251,29 @@ def test_run_statistics_first_attempt_tokens_cost(tmp_path: Path) -> None:
     assert evaluate_dir(gold_dir, out).as_dict()["totals"]["run"]["cost_usd"] is None
 
 
+def verified(dropped: dict[str, int] | None = None, reasked: dict[str, int] | None = None,
+             ) -> dict[str, dict[str, int]]:
+    """A `provenance.verification` record: every check, zero unless given."""
+    checks = ("speaker", "kind", "support", "actors")
+    return {"dropped": dict.fromkeys(checks, 0) | (dropped or {}),
+            "reasked": dict.fromkeys(checks, 0) | (reasked or {})}
+
+
+def test_verification_counts_are_summed_over_the_articles_that_record_them() -> None:
+    recorded = [verified({"speaker": 2, "support": 1}, {"speaker": 1, "kind": 1}),
+                verified({"kind": 1}, {"kind": 1, "actors": 1}),
+                verified()]  # verified, nothing failed: counted as an article with a record
+    results = [evaluate_article(gold(), ARTICLE, summary(verification=v)) for v in recorded]
+    results.append(evaluate_article(gold(), ARTICLE, summary(verification=None)))  # an older result: not counted
+    results.append(evaluate_article(gold(), ARTICLE, None))  # no output: nothing to count
+    assert results[0].verification == recorded[0] and results[3].verification is None
+    totals = EvalReport("ours", results).as_dict()["totals"]["verification"]
+    assert totals == {"dropped": {"speaker": 2, "kind": 1, "support": 1, "actors": 0},
+                      "reasked": {"speaker": 1, "kind": 2, "support": 0, "actors": 1}, "articles": 3}
+    none = EvalReport("ours", results[3:]).as_dict()["totals"]["verification"]
+    assert none["articles"] == 0 and set(none["dropped"].values()) == set(none["reasked"].values()) == {0}
+
+
 def test_an_article_that_failed_counts_against_first_attempt_validity(tmp_path: Path) -> None:
     gold_dir, out = _tiny_set(tmp_path)
     (out / f"{ARTICLE.id}.json").unlink()
@@ -336,6 +359,29 @@ def test_cli_eval_prints_table_and_writes_json(_cli: InProcessCLI, tmp_path: Pat
     markdown = _cli("eval", gold_dir, out, "--markdown")
     assert "| claims recall | 50.0 % | 1/2 gold |" in markdown.stdout
     assert (out / "eval.json").is_file()
+
+
+def test_cli_eval_shows_what_verification_dropped_and_reasked(_cli: InProcessCLI, tmp_path: Path) -> None:
+    record = verified({"speaker": 2, "support": 1}, {"kind": 1})
+    gold_dir, out = _tiny_set(tmp_path, summary(verification=record))
+    done = _cli("eval", gold_dir, out, "--markdown")
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| dropped by", "| re-asked for"))]
+    assert len(rows) == 8  # every check, both actions
+    recorded = "over 1 article(s) with a verification record"
+    assert f"| dropped by speaker check | 2 | items, {recorded} |" in rows
+    assert f"| dropped by support check | 1 | items, {recorded} |" in rows
+    assert f"| dropped by actors check | 0 | items, {recorded} |" in rows
+    assert f"| re-asked for kind | 1 | answers, {recorded} |" in rows
+    assert f"| re-asked for speaker | 0 | answers, {recorded} |" in rows
+    totals = json.loads((out / "eval.json").read_text(encoding="utf-8"))["totals"]["verification"]
+    assert (totals["dropped"]["speaker"], totals["reasked"]["kind"], totals["articles"]) == (2, 1, 1)
+    table = _cli("eval", gold_dir, out)
+    assert "dropped by speaker check" in table.stdout and "re-asked for kind" in table.stdout
+
+    _write(out, summary())  # a result without a record: no count, and the table says so
+    unrecorded = _cli("eval", gold_dir, out, "--markdown")
+    assert "| dropped by speaker check | — | items, no result records verification |" in unrecorded.stdout
 
 
 def test_cli_eval_usage_errors_exit_2(_cli: InProcessCLI, tmp_path: Path) -> None:

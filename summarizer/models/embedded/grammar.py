@@ -24,7 +24,7 @@ __all__ = ["LIST_CAPS", "STRING_CAPS", "constrain_schema", "tidy_answer"]
 # A 1.5B model writes long, repetitive lists when it may; every token costs ~60 ms on 2 cores. These caps are
 # enforced by the grammar, so they bound both run time and rambling. The prose caps are set so that a model
 # that does what it is asked (a 2–3 sentence summary, one short sentence per statement) rarely reaches them.
-LIST_CAPS = {"actors": 12, "claims": 6, "predictions": 4, "warnings": 2, "sentences": 2, "aliases": 3,
+LIST_CAPS = {"actors": 16, "claims": 6, "predictions": 4, "warnings": 2, "sentences": 2, "aliases": 3,
              "addressees": 2}
 STRING_CAPS = {"id": 12, "summary": 520, "statement": 220, "name": 60, "role": 40, "timeframe": 40, "condition": 120,
                "consequence": 120}
