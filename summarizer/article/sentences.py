@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from syntok.segmenter import segment  # type: ignore[import-untyped]
 from syntok.tokenizer import Tokenizer  # type: ignore[import-untyped]
 
-__all__ = ["complete_sentences", "split_sentences"]
+__all__ = ["complete_sentences", "split_sentences", "unrepeated"]
 
 # A line ends at any line-break character str.splitlines() knows; lines are split independently.
 _LINE = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
@@ -125,3 +125,15 @@ def _add_quote_stop_breaks(line: str, starts: list[int]) -> list[int]:
     """Add the breaks syntok misses where a full stop follows a closing quotation mark."""
     extra = {m.end() for m in _STOP_AFTER_QUOTE.finditer(line)}
     return sorted(set(starts) | extra)
+
+
+def unrepeated(text: str) -> str:
+    """`text` with each sentence kept once (the first time), compared without case and spacing."""
+    seen: set[str] = set()
+    kept = []
+    for start, end in split_sentences(text):
+        key = " ".join(text[start:end].lower().split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(text[start:end])
+    return " ".join(kept) if kept else text

@@ -55,6 +55,10 @@ def report_rows(totals: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [
         *rows,
         ("any-kind item recall", _pct(any_kind["recall"]), f"{any_kind['matched']}/{any_kind['gold']} gold"),
+        ("any-kind item precision", _pct(any_kind["precision"]),
+         f"{any_kind['matched']}/{any_kind['predicted']} predicted (right: matches a gold item of any kind)"),
+        ("any-kind attribution", _pct(any_kind["attribution"]),
+         f"{any_kind['attributed']}/{any_kind['matched']} matched"),
         ("kept out by polarity check", str(rejected), "gold items overlapped only by opposite polarity"),
         ("timeframe accuracy (±3 days)", _pct(tf["accuracy"]),
          f"{tf['correct']}/{tf['matched']} matched, {tf['dated']} dated in gold"),

@@ -315,7 +315,7 @@ class Plan:
         step = "overview" if count == 1 else f"overview#{chunk.index}"
         answer = yield Call(step, response_model(Overview), self.request(article, "overview"), article, (),
                             Narrowing(len(article.sentences), ()))
-        actors = with_sources(article, getattr(answer, "actors", []))
+        actors = with_sources(article, answer.drafts if isinstance(answer, Overview) else [])
         items = items_from_candidates(article, find_candidates(article, actors))
         draft = Extraction.model_construct(summary=getattr(answer, "summary", ""), actors=actors, claims=items.claims,
                                            predictions=items.predictions, warnings=items.warnings)

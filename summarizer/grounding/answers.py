@@ -11,12 +11,13 @@ budget (`GenerationParams.max_tokens`). Only the embedded model is capped, by it
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from summarizer.article.sentences import unrepeated
 from summarizer.grounding.checks import check_draft, merge_actor_drafts
-from summarizer.schema import ActorDraft, ClaimDraft, PredictionDraft, WarningDraft
+from summarizer.schema import ActorDraft, ActorKind, ClaimDraft, PredictionDraft, WarningDraft
 
-__all__ = ["ActorList", "ClaimsStep", "Extraction", "Overview", "PredictionsStep", "WarningsStep"]
+__all__ = ["ActorList", "ClaimsStep", "Extraction", "NamedActor", "Overview", "PredictionsStep", "WarningsStep"]
 
 
 class ActorList(BaseModel):
@@ -38,11 +39,35 @@ def _items_field(what: str) -> list:  # type: ignore[type-arg]
     return Field(default_factory=list, description=what)  # type: ignore[no-any-return,unused-ignore]
 
 
-class Overview(ActorList):
-    """The model's part of the sentence-first plan: the actors, then the summary (the items come from the
-    sentences themselves: `grounding/candidates.py`)."""
+class NamedActor(BaseModel):
+    """An actor as the sentence-first plan asks for it: no id to write (the code numbers them)."""
 
+    name: str = Field(description="Canonical full name as the article gives it, without titles.")
+    kind: ActorKind = Field(description="person, organization, country, group or other.")
+    aliases: list[str] = Field(default_factory=list,
+                               description="Other names the article uses for this actor (short forms, titles).")
+
+
+class Overview(BaseModel):
+    """The model's part of the sentence-first plan: the actors, then the summary (the items come from the
+    sentences themselves: `grounding/candidates.py`). Actors carry no id, which saves a small model ~7 tokens
+    each; `drafts` numbers and merges them."""
+
+    actors: list[NamedActor] = Field(description="Every named actor, each once.")
     summary: str = _summary_field()
+
+    @field_validator("summary")
+    @classmethod
+    def _said_once(cls, summary: str) -> str:
+        """A small model may write its summary's sentence again and again until the cap: each is kept once."""
+        return unrepeated(summary)
+
+    @property
+    def drafts(self) -> list[ActorDraft]:
+        """The actors numbered A1, A2, … and merged where they are one (`checks.merge_actor_drafts`)."""
+        numbered = [ActorDraft(id=f"A{i}", name=a.name, kind=a.kind, aliases=a.aliases)
+                    for i, a in enumerate(self.actors, 1)]
+        return merge_actor_drafts(numbered)[0]
 
 
 class Extraction(BaseModel):

@@ -161,3 +161,11 @@ def test_invariants_hold_on_every_fixture(path: Path) -> None:
     spans = split_sentences(text)
     gaps = [text[a_end:b_start] for (_, a_end), (b_start, _) in itertools.pairwise(spans)]
     assert all(not gap.strip() for gap in gaps)
+
+
+def test_a_summary_sentence_said_again_is_kept_once() -> None:
+    from summarizer.article.sentences import unrepeated
+
+    text = "The law may change. The Church resists.  The law may  change. The Church resists. It is new."
+    assert unrepeated(text) == "The law may change. The Church resists. It is new."
+    assert unrepeated("One sentence only.") == "One sentence only."

@@ -26,9 +26,9 @@ __all__ = ["LIST_CAPS", "STRING_CAPS", "constrain_schema", "tidy_answer"]
 # that does what it is asked (a 2–3 sentence summary, one short sentence per statement) rarely reaches them.
 LIST_CAPS = {"actors": 16, "claims": 6, "predictions": 4, "warnings": 2, "sentences": 2, "aliases": 3,
              "addressees": 2}
-STRING_CAPS = {"id": 12, "summary": 520, "statement": 220, "name": 60, "role": 40, "timeframe": 40, "condition": 120,
+STRING_CAPS = {"id": 12, "summary": 360, "statement": 220, "name": 60, "role": 40, "timeframe": 40, "condition": 120,
                "consequence": 120}
-ITEM_STRING_CAPS = {"aliases": 60, "addressees": 60}  # strings inside lists: unbounded, a small model can loop
+ITEM_STRING_CAPS = {"aliases": 40, "addressees": 60}  # strings inside lists: unbounded, a small model can loop
 PROSE = frozenset(STRING_CAPS) - {"id"}  # capped strings a reader reads: a cut one is never passed off as whole
 SENTENCES = frozenset({"summary", "statement"})  # prose written as sentences: a cut one keeps whole sentences only
 DROPPED = ("quote", "role")  # optional in the schema: sentence numbers ground every item; roles cost tokens
