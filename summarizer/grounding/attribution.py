@@ -445,6 +445,13 @@ def named_sources(article: Article, actors: Sequence[ActorDraft]) -> list[tuple[
             if len(name) < 3 or key in known or key in _NOT_NAMES or (words and words[-1].lower() in known_words):
                 continue
             if len(name.split()) == 1 and not _BODY_WORDS.search(name) and not name.isupper():
-                continue  # a lone capitalised word ("Officials", "Critics") is rarely a source's name
+                # news prose names a person in full once, then by surname: "Rathbun wrote" is Mark Rathbun
+                full = re.search(rf"\b((?:[A-Z][\w'’-]+ ){{1,2}}){re.escape(name)}\b", article.text)
+                if full is None or full.group(1).split()[0].lower() in _NOT_NAMES | _TITLE_WORDS:
+                    continue  # a lone capitalised word ("Officials", "Critics") is rarely a source's name
+                name = f"{full.group(1)}{name}"
+                key = name.lower()
+                if key in known:
+                    continue
             found.setdefault(name, "organization" if _BODY_WORDS.search(name) or name.isupper() else "person")
     return list(found.items())

@@ -87,3 +87,9 @@ def test_sources_the_actor_list_missed_are_added() -> None:
     actors = with_sources(art, ACTORS)
     assert [(a.id, a.name) for a in actors[len(ACTORS):]] == [("A7", "Deseret News"), ("A8", "Yvette Cooper")]
     assert {c.speakers[0] for c in find_candidates(art, actors)} == {"A7", "A8"}
+
+
+def test_a_source_named_by_surname_is_added_with_the_full_name_the_article_gave_first() -> None:
+    art = Article.from_text("Image: Mark Rathbun. Rathbun wrote that the drives were returned. "
+                            "Critics said little.")
+    assert named_sources(art, []) == [("Mark Rathbun", "person")]
