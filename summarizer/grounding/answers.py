@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from summarizer.article.sentences import unrepeated
+from summarizer.article.sentences import complete_sentences, unrepeated
 from summarizer.grounding.checks import check_draft, merge_actor_drafts
 from summarizer.schema import ActorDraft, ActorKind, ClaimDraft, PredictionDraft, WarningDraft
 
@@ -59,8 +59,11 @@ class Overview(BaseModel):
     @field_validator("summary")
     @classmethod
     def _said_once(cls, summary: str) -> str:
-        """A small model may write its summary's sentence again and again until the cap: each is kept once."""
-        return unrepeated(summary)
+        """A small model may write its summary's sentence again and again until the cap: each is kept once; and
+        one it stopped mid-sentence ("…his failure to pass") keeps only its whole sentences (maybe none)."""
+        summary = unrepeated(summary.strip())
+        return summary if not summary or summary.endswith((".", "!", "?", "”", '"', "’", ")")) else \
+            complete_sentences(summary)
 
     @property
     def drafts(self) -> list[ActorDraft]:

@@ -84,6 +84,7 @@ class Attribution:
     cue: str  # the words that attribute ("said", "according to", "quote continues"…)
     cue_start: int = 0  # offsets in the sentence of the attribution (cue and subject) to leave out of its content
     cue_end: int = 0
+    inverted: bool = False  # the speaker named after the verb ("…, said Austin"): what was said comes before
 
 
 def _names(actor: ActorDraft) -> list[tuple[str, bool]]:
@@ -236,7 +237,7 @@ def _one(n: int, text: str, cue: re.Match[str], local: Sequence[Mention], recent
         return Attribution(n, (pronoun[0],), word.lower(), pronoun[1], cue.end())
     after_verb = _subject_after(text, cue.end(), local, recent, lately, kinds)
     if after_verb is not None:
-        return Attribution(n, (after_verb[0],), word.lower(), cue.start(), after_verb[1])
+        return Attribution(n, (after_verb[0],), word.lower(), cue.start(), after_verb[1], inverted=True)
     return None
 
 
@@ -374,12 +375,17 @@ def content_of(text: str, attribution: Attribution) -> str:
         return _unquote(text)
     before, after = text[:attribution.cue_start], text[attribution.cue_end:]
     quoted = re.findall(r"[“\"]([^”\"]{12,})[”\"]", text)
-    if quoted and sum(map(len, quoted)) > len(text) / 3:
+    outside = not any(a <= attribution.cue_start < b for a, b in quoted_spans(text))
+    if quoted and outside and sum(map(len, quoted)) > len(text) / 3:
         return _unquote(" ".join(quoted))
+    if quoted and outside and len(max(quoted, key=len).split()) >= 4:
+        return _unquote(max(quoted, key=len))  # '"Our nation is in danger," Essid declared in a televised address'
     that = _THAT.match(after)
     if that and len(after) - that.end() > 12:
         return _tidy(after[that.end():])
     before = re.sub(r"^\s*(?:[A-Z]\w*ly|So|But|And|However|Also|Still|Yet|Meanwhile),?\s+$", "", before)
+    if attribution.inverted and len(before.split()) >= 4:
+        return _tidy(before)  # "The combination has been steady, said Tom Forte, who follows Amazon": before it
     side = after if len(after.split()) >= 4 or len(after.strip(" ,.:;")) >= len(before.strip(" ,.:;")) else before
     if side is after:
         side = re.sub(r"^\s*(?:to\s+)?(?:the\s+)?(?:[A-Z][\w.'’-]*\s*){1,4}(?:in a [\w\s-]{1,30}?)?(?=,|\s+that\b)",

@@ -93,3 +93,13 @@ def test_a_source_named_by_surname_is_added_with_the_full_name_the_article_gave_
     art = Article.from_text("Image: Mark Rathbun. Rathbun wrote that the drives were returned. "
                             "Critics said little.")
     assert named_sources(art, []) == [("Mark Rathbun", "person")]
+
+
+def test_a_quotation_is_the_statement_and_an_inverted_source_leaves_what_came_before() -> None:
+    actors = [ActorDraft(id="A1", name="Habib Essid", kind="person"),
+              ActorDraft(id="A2", name="Tom Forte", kind="person")]
+    art = Article.from_text("“Our nation is in danger,” Essid declared in a televised address Wednesday evening. "
+                            "The combination of the two has been steady, said Tom Forte, who follows Amazon.")
+    found = attribute(art, actors)
+    assert content_of(art.sentences[0].text, found[1]) == "Our nation is in danger."
+    assert content_of(art.sentences[1].text, found[2]) == "The combination of the two has been steady."

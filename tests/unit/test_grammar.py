@@ -177,3 +177,11 @@ def test_a_raw_newline_inside_a_string_is_repaired_not_re_asked() -> None:
     (warning,) = json.loads(text)["warnings"]
     assert dropped == 0
     assert warning["statement"] == "Iodine deficiency harms children" and warning["addressees"] == ["parents\n"]
+
+
+def test_an_overview_summary_the_model_stopped_mid_sentence_keeps_only_whole_sentences() -> None:
+    from summarizer.grounding.answers import Overview
+
+    assert Overview(actors=[], summary="Obama spoke. He admitted that his failure to pass").summary == "Obama spoke."
+    assert Overview(actors=[], summary="President Obama admitted that his failure to pass").summary == ""
+    assert Overview(actors=[], summary="It rained. It rained. It stopped.").summary == "It rained. It stopped."
