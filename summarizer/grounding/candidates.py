@@ -7,7 +7,8 @@ would only have to label each candidate. Measured: asked to label the candidates
 allow, or none, under a grammar), the embedded model answered "none" for 11 of 12 on `defector.txt`, where the
 gold has an item on each; so the candidates are labelled by their words (`items_from_candidates`), and the model
 names the actors and writes the summary (`grounding/answers.Overview`). A quotation that runs over several
-sentences is one candidate.
+sentences is one candidate while its sentences are of one kind (a quote that goes on from a claim to a warning is
+two items, as a reader would list them).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def find_candidates(article: Article, actors: Sequence[ActorDraft]) -> list[Cand
         statement = content_of(sentence, attribution)
         last = out[-1] if out else None
         if attribution.cue == QUOTE_CONTINUES and last is not None and last.sentences[-1] == n - 1 \
-                and last.speakers[:1] == attribution.speakers[:1] and len(last.sentences) < MERGE:
+                and last.speakers[:1] == attribution.speakers[:1] and len(last.sentences) < MERGE \
+                and kinds_in(statement)[0] == last.kinds[0]:
             words = " ".join(content_of(article.sentences[i - 1].text, found[i]) for i in (*last.sentences, n))
             out[-1] = Candidate((*last.sentences, n), last.speakers, kinds_in(words),
                                 " ".join(x for x in (last.statement, statement) if x), last.cue)
