@@ -122,7 +122,7 @@ def main() -> None:
         target.write_text(json.dumps(found, indent=2, default=str) + "\n", encoding="utf-8")
         print(json.dumps({k: found[k] for k in ("seconds_per_article", "median_seconds", "naive_total_seconds")}))
         print(f"wrote {target.relative_to(ROOT)}; the tables: summarizer eval fixtures/gold {args.gold}/ours "
-              f"--markdown, and {args.gold}/naive --label naive")
+              f"--markdown, and {args.gold}/naive --baseline naive --markdown")
         return
     from summarizer.article.readers import read_article
     from summarizer.eval.baseline import naive_summarize
