@@ -378,8 +378,9 @@ def content_of(text: str, attribution: Attribution) -> str:
     outside = not any(a <= attribution.cue_start < b for a, b in quoted_spans(text))
     if quoted and outside and sum(map(len, quoted)) > len(text) / 3:
         return _unquote(" ".join(quoted))
-    if quoted and outside and len(max(quoted, key=len).split()) >= 4:
-        return _unquote(max(quoted, key=len))  # '"Our nation is in danger," Essid declared in a televised address'
+    longest = max(quoted, key=len) if quoted else ""
+    if outside and len(longest.split()) >= 4 and _opens_or_follows(text, longest, attribution):
+        return _unquote(longest)  # '"Our nation is in danger," Essid declared in a televised address'
     that = _THAT.match(after)
     if that and len(after) - that.end() > 12:
         return _tidy(after[that.end():])
@@ -391,6 +392,17 @@ def content_of(text: str, attribution: Attribution) -> str:
         side = re.sub(r"^\s*(?:to\s+)?(?:the\s+)?(?:[A-Z][\w.'’-]*\s*){1,4}(?:in a [\w\s-]{1,30}?)?(?=,|\s+that\b)",
                       "", side)
     return _tidy(side)
+
+
+def _opens_or_follows(text: str, quote: str, attribution: Attribution) -> bool:
+    """A quotation that is what was said: it opens the sentence, or comes right after the attribution ("…,
+    Essid said: \"…\""), not a phrase quoted inside reported speech ("he admitted \"politics in this town\"
+    meant …")."""
+    at = text.find(quote)
+    head = text[:at].rstrip("“\"‘' ")
+    runs_to_end = len(text[at + len(quote):].strip(" .,;:!?”\"’'")) == 0
+    after_cue = at >= attribution.cue_end and not text[attribution.cue_end:at].strip(" ,:;“\"‘'")
+    return not head.strip() or (runs_to_end and (after_cue or head.endswith((":", ","))))
 
 
 def _unquote(text: str) -> str:

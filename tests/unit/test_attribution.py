@@ -103,3 +103,12 @@ def test_a_quotation_is_the_statement_and_an_inverted_source_leaves_what_came_be
     found = attribute(art, actors)
     assert content_of(art.sentences[0].text, found[1]) == "Our nation is in danger."
     assert content_of(art.sentences[1].text, found[2]) == "The combination of the two has been steady."
+
+
+def test_a_phrase_quoted_inside_reported_speech_is_not_the_whole_statement() -> None:
+    actors = [ActorDraft(id="A1", name="Barack Obama", kind="person", aliases=["Obama"])]
+    art = Article.from_text("Obama spoke on Friday. He admitted \"politics in this town\" meant there were few "
+                            "options available. Obama said: “We will not give in to this threat.”")
+    found = attribute(art, actors)
+    assert "few options available" in content_of(art.sentences[1].text, found[2])
+    assert content_of(art.sentences[2].text, found[3]) == "We will not give in to this threat."
